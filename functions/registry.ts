@@ -1,0 +1,17 @@
+/**
+ * Every family's operations, for the local server and the tests (on AWS each function
+ * bundle holds only its own). Imported lazily so a family loads only when called.
+ */
+import type { Family } from '#lib/http/routes';
+import type { FamilyModule } from '#lib/http/context';
+
+const loaders: Record<Family, () => Promise<FamilyModule>> = {
+  login: () => import('./login'),
+  domains: () => import('./domains'),
+  domain: () => import('./domain'),
+  meta: () => import('./meta'),
+};
+
+export function loadFamily(family: Family): Promise<FamilyModule> {
+  return loaders[family]();
+}

@@ -1,0 +1,20 @@
+/** The iRedAdmin-Pro envelope: `{"_success": true[, "_data": …]}` or `{"_success": false, "_msg": CODE}`. */
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cookies?: string[];
+}
+
+export function ok(data?: unknown): Reply {
+  return { status: 200, body: data === undefined ? { _success: true } : { _success: true, _data: data } };
+}
+
+export function fail(code: string, status = 200): Reply {
+  return { status, body: { _success: false, _msg: code } };
+}
+
+/** A body passed through as-is: throttle GETs (`setting`) and verify_password (`{_success: bool}`). */
+export function raw(body: Record<string, unknown>): Reply {
+  return { status: 200, body };
+}

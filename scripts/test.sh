@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README documents it (`npm test`). On a fresh Debian machine it
+# first makes sure the servers the tests talk to are there: MariaDB and PostgreSQL are
+# started if stopped; slapd (and later Dovecot/Postfix) are installed from Debian's packages
+# by their test harnesses when missing. The behavioural API suite runs once per backend.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export LOG_LEVEL="${LOG_LEVEL:-silent}"
+BACKENDS="${TEST_BACKENDS:-embedded mysql pgsql mysql-genuine pgsql-genuine}"
+
+npm run --silent build:validators
+npx tsc -p tsconfig.json
+node --import tsx scripts/ensure-test-services.ts
+
+# One wrapper per (backend, suite file): node's runner then runs everything in one pass and
+# closes with one summary, while each file still gets its own process and backend.
+matrix=".build/test-matrix"
+rm -rf "$matrix" && mkdir -p "$matrix"
+for backend in $BACKENDS; do
+  for suite in test/integration/api/*.test.ts; do
+    name="$(basename "$suite" .test.ts)"
+    printf "process.env.TEST_BACKEND = '%s';\nrequire('../../%s');\n" "$backend" "$suite" > "$matrix/$backend--$name.test.ts"
+  done
+done
+
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" \
+  test/unit/*.test.ts test/integration/*.test.ts "$matrix"/*.test.ts
