@@ -22,8 +22,8 @@ export const WRITABLE_PASSWORD_SCHEMES = [
   'PLAIN',
   'CRAM-MD5',
 ] as const;
-// NTLM is verified but not written: Debian 12's Dovecot (OpenSSL 3, no MD4) reports
-// "Unknown scheme: NTLM", so a user given an NTLM hash could not log in to mail.
+// NTLM is verified but not written: Dovecot 2.3.19 as packaged in Debian 12 answers
+// "Unknown scheme: NTLM", so a user given an NTLM hash could not log in to mail there.
 
 export type PasswordScheme = (typeof WRITABLE_PASSWORD_SCHEMES)[number];
 
@@ -145,8 +145,9 @@ export async function hashPassword(
     case 'SHA512':
       return `{SHA512}${digest('sha512', bytes).toString('base64')}`;
     case 'BCRYPT':
-      // Dovecot's own BLF-CRYPT (bundled crypt_blowfish) rather than iRedAdmin's `{CRYPT}$2b$`:
-      // {CRYPT} depends on the system's crypt(3), and glibc's has no bcrypt.
+      // {BLF-CRYPT} rather than iRedAdmin's `{CRYPT}$2b$`: {CRYPT} is handed to the system's
+      // crypt(3), which knows bcrypt only with libxcrypt (glibc's own crypt has none), while
+      // BLF-CRYPT runs Dovecot's bundled crypt_blowfish everywhere. The installer uses it too.
       return `{BLF-CRYPT}${await bcrypt.hash(password, bcryptCost)}`;
     case 'SHA512-CRYPT':
       return `{SHA512-CRYPT}${(await loadShaCrypt())(password, `$6$${randomCryptSalt(16)}`)}`;
