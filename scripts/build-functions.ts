@@ -14,7 +14,21 @@ const root = join(__dirname, '..');
 const outRoot = join(root, '.build', 'functions');
 
 
+/**
+ * BUNDLE_BACKEND=mysql|pgsql|ldap leaves the drivers that backend never loads out of the
+ * bundles (smaller zips, faster cold starts); the default bundles every driver.
+ */
+const UNUSED_DRIVERS: Record<string, string[]> = {
+  all: [],
+  mysql: ['pg', 'ldapts'],
+  pgsql: ['mysql2', 'ldapts'],
+  ldap: ['pg'],
+};
+
 async function main(): Promise<void> {
+  const backend = process.env.BUNDLE_BACKEND ?? 'all';
+  const unused = UNUSED_DRIVERS[backend];
+  if (!unused) throw new Error(`BUNDLE_BACKEND must be one of ${Object.keys(UNUSED_DRIVERS).join(', ')}`);
   await rm(outRoot, { recursive: true, force: true });
   const names = [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)];
   for (const name of names) {
@@ -30,7 +44,7 @@ async function main(): Promise<void> {
       minify: true,
       sourcemap: false,
       legalComments: 'none',
-      external: ['@aws-sdk/*', '@electric-sql/pglite', 'pg-native'],
+      external: ['@aws-sdk/*', '@electric-sql/pglite', 'pg-native', ...unused],
       alias: { 'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs') },
       logLevel: 'warning',
     });

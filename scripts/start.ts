@@ -6,7 +6,7 @@
 import { configFromEnv, setConfig } from '#lib/config';
 import { getStore } from '#lib/storage/open-store';
 import { createLocalServer } from '#lib/http/local-server';
-import { ensureGlobalAdmin, localJwtSecret } from '#lib/services/bootstrap';
+import { ensureGlobalAdmin, localJwtSecret, lockDataDir } from '#lib/services/bootstrap';
 import { loadFamily } from '../functions/registry';
 import { log } from '#lib/log';
 
@@ -14,6 +14,8 @@ async function main(): Promise<void> {
   const config = configFromEnv(process.env);
   config.jwtSecret ??= await localJwtSecret(config.dataDir);
   setConfig(config);
+  const unlock = config.backend === 'embedded' ? await lockDataDir(config.dataDir) : () => {};
+  process.on('exit', unlock);
   const store = await getStore(config);
   await store.migrate();
   await ensureGlobalAdmin(config, store);

@@ -59,3 +59,36 @@ export async function ensureGlobalAdmin(config: Config, store: Store): Promise<v
     log('info', 'created the global admin from ADMIN_EMAIL', { username: email });
   }
 }
+
+/**
+ * PGlite does not lock its data directory, and two servers writing one directory corrupt
+ * it. A pid file refuses a second `npm start` on the same DATA_DIR while the first runs.
+ */
+export async function lockDataDir(dataDir: string): Promise<() => void> {
+  const { openSync, closeSync, writeSync, readFileSync, rmSync } = await import('node:fs');
+  await mkdir(dataDir, { recursive: true });
+  const file = join(dataDir, 'server.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) throw new Error(`DATA_DIR ${dataDir} is in use by process ${pid}`);
+      rmSync(file, { force: true }); // left by a process that died: take it over
+    }
+  }
+  throw new Error(`cannot lock DATA_DIR ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -68,6 +68,13 @@ test('npm start serves the API on an embedded database, with a cookie-jar login,
   const missing = await fetch(url('/api/nothing-here'));
   assert.equal(missing.status, 404);
   assert.deepEqual(await missing.json(), { _success: false, _msg: 'NOT_FOUND' });
+  // A second server on the same DATA_DIR would corrupt PGlite: it refuses to start.
+  const second = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env: { ...process.env, DATA_DIR: dataDir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let secondOutput = '';
+  second.stderr!.on('data', (chunk) => { secondOutput += chunk; });
+  const code = await new Promise((resolve) => second.once('exit', resolve));
+  assert.equal(code, 1);
+  assert.match(secondOutput, /is in use by process/);
   const secret = statSync(join(dataDir, 'jwt-secret'));
   assert.equal(secret.mode & 0o077, 0, 'the generated JWT secret is private to its owner');
 
