@@ -1,11 +1,25 @@
-/** GET /api/health */
+/** GET /api/health, GET /api/openapi.json, GET /api/docs */
 import { createHandler } from '#lib/http/dispatch';
 import { validators } from '#lib/model/generated/meta';
 import type { Operations } from '#lib/http/context';
-import { fail, ok } from '#lib/http/reply';
+import { document, fail, ok } from '#lib/http/reply';
 import { describeError, log } from '#lib/log';
+import { servedFile } from '#lib/docs/served';
+
+/** The docs page runs only its own inline script and fetches nothing. */
+const DOCS_POLICY = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const operations: Operations = {
+  // Both are built at build time (scripts/build-openapi.ts) and read from files on first call
+  // only, so they cost health checks and cold starts nothing.
+  async openapi() {
+    return document(await servedFile('openapi.json'), 'application/json');
+  },
+  async docs() {
+    const reply = document(await servedFile('docs.html'), 'text/html; charset=utf-8');
+    reply.headers = { ...reply.headers, 'Content-Security-Policy': DOCS_POLICY, 'X-Content-Type-Options': 'nosniff' };
+    return reply;
+  },
   async health(ctx) {
     const checks: Record<string, string> = {};
     const probes: [string, () => Promise<void>][] = [

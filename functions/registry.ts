@@ -9,6 +9,17 @@ const loaders: Record<Family, () => Promise<FamilyModule>> = {
   login: () => import('./login'),
   domains: () => import('./domains'),
   domain: () => import('./domain'),
+  admin: () => import('./admin'),
+  alias: () => import('./alias'),
+  aliases: () => import('./aliases'),
+  spampolicy: () => import('./spampolicy'),
+  throttle: () => import('./throttle'),
+  greylisting: () => import('./greylisting'),
+  user: () => import('./user'),
+  users: () => import('./users'),
+  'verify-password': () => import('./verify-password'),
+  apikey: () => import('./apikey'),
+  log: () => import('./log'),
   meta: () => import('./meta'),
 };
 

@@ -8,4 +8,8 @@ export interface ExtraFunction {
   settings?: Record<string, unknown>;
 }
 
-export const EXTRA_FUNCTIONS: ExtraFunction[] = [];
+export const EXTRA_FUNCTIONS: ExtraFunction[] = [
+  // Greylisting SPF whitelist refresh (iRedMail runs iRedAPD's job hourly from cron).
+  // A dead DNS server costs SPF_DNS_TIMEOUT_MS per lookup, so it gets more than the API's 29 s.
+  { name: 'spf-refresh', events: [{ schedule: 'rate(1 hour)' }], settings: { timeout: 300, description: 'Refresh greylisting whitelists from the SPF/MX records of listed sender domains' } },
+];

@@ -3,6 +3,7 @@
 // gets one Lambda and a greedy `{proxy+}` route under both /api and /iredadmin/api: the
 // function re-matches the exact path itself.
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 const { require: tsRequire } = require('tsx/cjs/api');
 
@@ -41,12 +42,22 @@ module.exports.functions = () => {
   return functions;
 };
 
+/**
+ * The client allow-list: infra/allowed-ips.json, or the file ALLOWED_IPS_FILE names (tests and
+ * the template check package with a non-empty list without touching the committed one).
+ */
+module.exports.allowedIps = () => {
+  const file = process.env.ALLOWED_IPS_FILE ? path.resolve(process.env.ALLOWED_IPS_FILE) : path.join(__dirname, 'allowed-ips.json');
+  const allowed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (!Array.isArray(allowed) || allowed.some((entry) => typeof entry !== 'string')) {
+    throw new Error(`${file} must be a JSON array of IP addresses or CIDR networks`);
+  }
+  return allowed;
+};
+
 /** The gateway's resource policy: allow invoke, then an explicit Deny for every address outside the allow-list. */
 module.exports.resourcePolicy = () => {
-  const allowed = require(path.join(__dirname, 'allowed-ips.json'));
-  if (!Array.isArray(allowed) || allowed.some((entry) => typeof entry !== 'string')) {
-    throw new Error('infra/allowed-ips.json must be a JSON array of IP addresses or CIDR networks');
-  }
+  const allowed = module.exports.allowedIps();
   const statements = [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] }];
   if (allowed.length > 0) {
     statements.push({

@@ -42,6 +42,28 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * BACKEND=ldap: accounts in OpenLDAP; amavisd, iredapd and iredadmin stay SQL — MariaDB/MySQL
+ * on an iRedMail LDAP server (iredadmin's deleted_mailboxes exists only there) — each named by
+ * its own URL, since there is no vmail database to derive them from.
+ */
+function checkLdapConfig(config: Config): void {
+  const missing = [
+    ['LDAP_URL', config.ldap.url],
+    ['LDAP_BIND_DN', config.ldap.bindDn],
+    ['LDAP_BIND_PASSWORD', config.ldap.bindPassword],
+    ['AMAVISD_DB_URL', config.amavisdDbUrl],
+    ['IREDAPD_DB_URL', config.iredapdDbUrl],
+    ['IREDADMIN_DB_URL', config.iredadminDbUrl],
+  ].filter(([, value]) => !value).map(([name]) => name);
+  if (missing.length > 0) throw new ConfigError(`BACKEND=ldap needs ${missing.join(', ')}`);
+  if (!/^ldaps?:\/\//i.test(config.ldap.url!)) throw new ConfigError('LDAP_URL must start with ldap:// or ldaps://');
+  const sqlUrls = { AMAVISD_DB_URL: config.amavisdDbUrl, IREDAPD_DB_URL: config.iredapdDbUrl, IREDADMIN_DB_URL: config.iredadminDbUrl };
+  for (const [name, url] of Object.entries(sqlUrls)) {
+    if (!/^(mysql|mariadb):\/\//i.test(url!)) throw new ConfigError(`BACKEND=ldap keeps ${name} on MariaDB/MySQL, as iRedMail's LDAP edition does (mysql://…)`);
+  }
+}
+
 /** Pure: turns an environment into a Config, refusing values that cannot work. */
 export function configFromEnv(env: Record<string, string | undefined>): Config {
   const backend = (nonEmpty(env.BACKEND) ?? 'embedded').toLowerCase() as Backend;
@@ -78,7 +100,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if ((backend === 'mysql' || backend === 'pgsql') && !config.vmailDbUrl) {
     throw new ConfigError(`BACKEND=${backend} needs VMAIL_DB_URL`);
   }
-  if (backend === 'ldap' && !config.ldap.url) throw new ConfigError('BACKEND=ldap needs LDAP_URL');
+  if (backend === 'ldap') checkLdapConfig(config);
   if (!config.storageBaseDirectory.startsWith('/') || config.storageBaseDirectory.split('/').length < 3) {
     throw new ConfigError('STORAGE_BASE_DIRECTORY must be an absolute path such as /var/vmail/vmail1');
   }

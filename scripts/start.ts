@@ -29,6 +29,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log('error', 'start failed', { reason: error instanceof Error ? error.message : String(error) });
+  // Written whatever LOG_LEVEL says: whoever typed `npm start` must learn why it stopped.
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', reason: error instanceof Error ? error.message : String(error) })}\n`);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import { isAllowedClient } from '#lib/http/allow-list';
 import { sessionCookie, tokenFromRequest } from '#lib/http/session-cookie';
 import { cookieName, getConfig, type Config } from '#lib/config';
 import { getStore } from '#lib/storage/open-store';
-import { resolveCaller, type Caller } from '#lib/auth/caller';
+import { actorOf, resolveCaller, type Caller } from '#lib/auth/caller';
 import { authorizeRoute } from '#lib/auth/access';
 import { issueToken } from '#lib/auth/token';
 import { isConnectionError } from '#lib/storage/sql/sql-helpers';
@@ -59,7 +59,7 @@ function toResult(reply: Reply, requestId: string): GatewayResult {
   const result: GatewayResult = {
     statusCode: reply.status,
     headers: { 'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Cache-Control': 'no-store', ...reply.headers },
-    body: JSON.stringify(reply.body),
+    body: reply.rawBody ?? JSON.stringify(reply.body),
   };
   if (reply.cookies && reply.cookies.length > 0) result.multiValueHeaders = { 'Set-Cookie': reply.cookies };
   return result;
@@ -71,10 +71,11 @@ function toResult(reply: Reply, requestId: string): GatewayResult {
  * are left alone; their owners manage them.
  */
 async function renewal(config: Config, req: ApiRequest, caller: Caller | undefined): Promise<string | undefined> {
-  if (!caller || req.headers.authorization) return undefined;
+  const claims = caller?.claims; // login tokens only: API keys are never renewed
+  if (!caller || !claims || req.headers.authorization) return undefined;
   const now = Math.floor(Date.now() / 1000);
-  if (caller.claims.exp - now > config.tokenTtlSeconds / 2) return undefined;
-  const { token } = await issueToken(config, { username: caller.username, kind: caller.kind, pwf: caller.claims.pwf }, now);
+  if (claims.exp - now > config.tokenTtlSeconds / 2) return undefined;
+  const { token } = await issueToken(config, { username: caller.username, kind: caller.kind, pwf: claims.pwf }, now);
   return sessionCookie(cookieName(config.backend), token, config.tokenTtlSeconds, config.cookieSecure);
 }
 
@@ -111,8 +112,8 @@ export function createHandler(family: Family | '*', load: FamilyModule | ((famil
       let caller: Caller | undefined;
       if (match.route.access.kind !== 'public') {
         const token = tokenFromRequest(req, cookieName(config.backend));
-        caller = token ? await resolveCaller(config, store, token) : undefined;
-        callerName = caller?.username;
+        caller = token ? await resolveCaller(config, store, token, req.sourceIp) : undefined;
+        callerName = caller && actorOf(caller);
       }
       authorizeRoute(caller, match.route, match.captures);
       const module = typeof load === 'function' ? await load(match.route.family) : load;

@@ -40,6 +40,17 @@ function checkCapture(name: string, raw: string): string {
     case 'days':
       if (!/^\d{1,6}$/.test(value)) throw new ApiError('INVALID_PARAMETER');
       return value;
+    // Throttle and greylisting targets: `global`, a domain or an address.
+    case 'account':
+      if (value !== 'global' && !isDomain(value) && !isEmail(value)) throw new ApiError('INVALID_ACCOUNT');
+      return value;
+    case 'direction':
+      if (value !== 'inbound' && value !== 'outbound') throw new NotFoundError();
+      return value;
+    // API key ids (DELETE /apikey/:id) are UUIDs; nothing else can name a key.
+    case 'id':
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) throw new ApiError('NO_SUCH_API_KEY');
+      return value;
     default:
       return value;
   }

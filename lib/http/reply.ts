@@ -4,6 +4,8 @@ export interface Reply {
   body: Record<string, unknown>;
   headers?: Record<string, string>;
   cookies?: string[];
+  /** A body that is not the envelope (the OpenAPI document, the docs page): sent as-is instead of `body`. */
+  rawBody?: string;
 }
 
 export function ok(data?: unknown): Reply {
@@ -17,4 +19,9 @@ export function fail(code: string, status = 200): Reply {
 /** A body passed through as-is: throttle GETs (`setting`) and verify_password (`{_success: bool}`). */
 export function raw(body: Record<string, unknown>): Reply {
   return { status: 200, body };
+}
+
+/** A prebuilt document (JSON or HTML), sent byte for byte with its own Content-Type; cacheable. */
+export function document(text: string, contentType: string): Reply {
+  return { status: 200, body: {}, rawBody: text, headers: { 'Content-Type': contentType, 'Cache-Control': 'public, max-age=300' } };
 }

@@ -1,10 +1,17 @@
 import type { ApiRequest } from '#lib/http/request';
+import { isApiKey } from '#lib/auth/api-key';
 
-/** The token travels as `Authorization: Bearer` (new clients) or in the cookie jar (existing clients). */
+/**
+ * The token travels as `Authorization: Bearer` (new clients) or in the cookie jar (existing
+ * clients); an API key as `Authorization: Bearer` or `X-API-Key`, never as a cookie.
+ */
 export function tokenFromRequest(req: ApiRequest, cookie: string): string | undefined {
   const auth = req.headers.authorization;
   if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim() || undefined;
-  return req.cookies[cookie] || undefined;
+  const apiKey = req.headers['x-api-key']?.trim();
+  if (apiKey) return apiKey;
+  const fromCookie = req.cookies[cookie];
+  return fromCookie && !isApiKey(fromCookie) ? fromCookie : undefined;
 }
 
 /** Path=/ covers both /api and /iredadmin/api; HttpOnly and SameSite=Strict as the original. */

@@ -60,6 +60,30 @@ export const PROJECT_CODES = [
   'NOT_SUPPORTED_BY_BACKEND',
   /** A global admin may not remove its own global rights or delete itself. */
   'CANNOT_CHANGE_OWN_ACCOUNT',
+  /** An alias `accessPolicy` outside public, domain, subdomain, membersonly, moderatorsonly, allowedonly, membersandmoderatorsonly (the original stored anything on PUT). */
+  'INVALID_ACCESS_POLICY',
+  /** A greylisting whitelist entry that is not an IP, a CIDR network (host bits zero), user@domain, @domain or @.domain (the original dropped such entries silently). */
+  'INVALID_SENDER',
+  /** A per-user alias address outside the user's domain and its alias domains (the original dropped it silently). */
+  'ADDRESS_OUTSIDE_DOMAIN',
+  /** API key `expires` not an ISO date or date-time in the future (at most 10 years ahead), or `expires_in_days` not 1–3650. */
+  'INVALID_EXPIRY',
+  /** API key `access` other than `ro` (read-only) or `rw` (read-write). */
+  'INVALID_ACCESS_MODE',
+  /** An API key `allowed_ips` entry that is not an IPv4/IPv6 address or CIDR network. */
+  'INVALID_IP_ADDRESS',
+  /** DELETE /api/apikey/<id> with an id no key has. */
+  'NO_SUCH_API_KEY',
+  /** A `language` that is not a locale name such as en_US (the original stored anything). */
+  'INVALID_LANGUAGE',
+  /** A `timezone` that is not an Olson name such as Europe/Berlin. */
+  'INVALID_TIMEZONE',
+  /** A Postfix `transport` of the wrong shape (e.g. `dovecot`, `relay:[192.0.2.1]:25`). */
+  'INVALID_TRANSPORT',
+  /** A relay host / primary MX that is not `[host]`, host or IP with an optional transport and port. */
+  'INVALID_RELAYHOST',
+  /** A service, profile or preference name outside the known vocabulary. */
+  'INVALID_SERVICE',
   /** Storage could not be reached or failed; nothing was changed. */
   'STORAGE_UNAVAILABLE',
   /** Anything unexpected; logged with the request id, never detailed to the client. */

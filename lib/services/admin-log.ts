@@ -1,5 +1,6 @@
 import type { Context } from '#lib/http/context';
 import { describeError, log } from '#lib/log';
+import { actorOf } from '#lib/auth/caller';
 
 /**
  * iRedAdmin's admin log (`iredadmin.log`, "System → Admin Log"): one row per action, with
@@ -9,7 +10,8 @@ import { describeError, log } from '#lib/log';
 export async function logAction(ctx: Context, entry: { event: string; msg: string; domain?: string; username?: string; loglevel?: string; admin?: string }): Promise<void> {
   try {
     await ctx.store.admin.log({
-      admin: entry.admin ?? ctx.caller?.username ?? '',
+      // Actions done with an API key are logged as `apikey:<id>` (the key's row names its creator).
+      admin: entry.admin ?? (ctx.caller ? actorOf(ctx.caller) : ''),
       ip: ctx.req.sourceIp,
       domain: entry.domain,
       username: entry.username,

@@ -11,7 +11,11 @@ let opened: { key: Config; store: Promise<Store> } | undefined;
 export function getStore(config: Config): Promise<Store> {
   if (opened && opened.key === config) return opened.store;
   const store = (async () => {
-    if (config.backend === 'ldap') throw new Error('the LDAP backend is not available yet');
+    if (config.backend === 'ldap') {
+      // Imported only here, so SQL-only bundles never load ldapts at cold start.
+      const { openLdapStore } = await import('#lib/storage/ldap/ldap-store');
+      return openLdapStore(config);
+    }
     const { openSqlDatabases, sqlStoreFrom } = await import('#lib/storage/sql/sql-store');
     return sqlStoreFrom(await openSqlDatabases(config));
   })();

@@ -1,6 +1,6 @@
 /**
  * The behavioural suite's harness: one backend per test process, chosen by TEST_BACKEND
- * (embedded | mysql | pgsql | mysql-genuine | pgsql-genuine). It creates throw-away
+ * (embedded | mysql | pgsql | mysql-genuine | pgsql-genuine | ldap). It creates throw-away
  * databases on the real servers (or a PGlite directory), runs the same dispatcher the
  * Lambdas run, and gives tests a client that speaks the API as a cookie-jar client does.
  */
@@ -15,8 +15,9 @@ import { hashPassword } from '#lib/auth/passwords';
 import { openDatabase, openEmbedded } from '#lib/storage/sql/connect';
 import { loadFamily } from '../../functions/registry';
 import { createTestDatabases } from './databases';
+import { startSlapd, type SlapdInstance } from './slapd';
 
-export const BACKEND = (process.env.TEST_BACKEND ?? 'embedded') as 'embedded' | 'mysql' | 'pgsql' | 'mysql-genuine' | 'pgsql-genuine';
+export const BACKEND = (process.env.TEST_BACKEND ?? 'embedded') as 'embedded' | 'mysql' | 'pgsql' | 'mysql-genuine' | 'pgsql-genuine' | 'ldap';
 export const GLOBAL_ADMIN = { username: 'admin@admins.test', password: 'Adm1n!Secret#' };
 
 export interface ApiResponse {
@@ -108,6 +109,8 @@ export interface Harness {
   iredapd: Kysely<any>;
   iredadmin: Kysely<any>;
   engine: 'mysql' | 'postgres';
+  /** TEST_BACKEND=ldap: the private slapd holding the accounts (vmail is then absent; use test/support/probe.ts). */
+  ldap?: SlapdInstance;
   /** A fresh cookie-jar client (not logged in). */
   client(): ApiClient;
   /** A client logged in as the given admin (default: the global admin). */
@@ -119,21 +122,24 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'silent';
-  const engine = BACKEND.startsWith('mysql') ? 'mysql' : BACKEND.startsWith('pgsql') ? 'pgsql' : 'embedded';
+  // ldap: accounts in a private slapd; amavisd/iredapd/iredadmin on MariaDB, as on an iRedMail LDAP server.
+  const ldap = BACKEND === 'ldap' ? await startSlapd() : undefined;
+  const engine = BACKEND.startsWith('mysql') || ldap ? 'mysql' : BACKEND.startsWith('pgsql') ? 'pgsql' : 'embedded';
   const flavour = BACKEND.endsWith('-genuine') ? 'genuine' : 'project';
   const dbs = await createTestDatabases(engine, flavour);
   const env: Record<string, string | undefined> = {
-    BACKEND: engine,
+    BACKEND: ldap ? 'ldap' : engine,
     DATA_DIR: dbs.dataDir ?? '/tmp/unused',
     JWT_SECRET: randomBytes(32).toString('hex'),
     DEFAULT_PASSWORD_SCHEME: 'SSHA512',
   };
   if (dbs.urls) {
-    env.VMAIL_DB_URL = dbs.urls.vmail;
+    if (!ldap) env.VMAIL_DB_URL = dbs.urls.vmail;
     env.AMAVISD_DB_URL = dbs.urls.amavisd;
     env.IREDAPD_DB_URL = dbs.urls.iredapd;
     env.IREDADMIN_DB_URL = dbs.urls.iredadmin;
   }
+  if (ldap) Object.assign(env, { LDAP_URL: ldap.url, LDAP_SUFFIX: ldap.suffix, LDAP_BIND_DN: ldap.adminDn, LDAP_BIND_PASSWORD: ldap.adminPassword });
   const config = configFromEnv(env);
   setConfig(config);
   const store = await getStore(config);
@@ -144,6 +150,7 @@ export async function startHarness(): Promise<Harness> {
   if (dbs.urls) {
     const opened = await Promise.all([dbs.urls.vmail, dbs.urls.amavisd, dbs.urls.iredapd, dbs.urls.iredadmin].map((url) => openDatabase(url)));
     handles = { vmail: opened[0]!.db, amavisd: opened[1]!.db, iredapd: opened[2]!.db, iredadmin: opened[3]!.db, close: async () => { await Promise.all(opened.map((entry) => entry.close())); } };
+    if (ldap) handles.vmail = new Proxy({}, { get() { throw new Error('TEST_BACKEND=ldap has no vmail database: check storage through test/support/probe.ts'); } }) as Kysely<any>;
   } else {
     const shared = (store as unknown as { accounts: { db: Kysely<any> } }).accounts.db;
     handles = { vmail: shared, amavisd: shared, iredapd: shared, iredadmin: shared, close: async () => {} };
@@ -156,6 +163,7 @@ export async function startHarness(): Promise<Harness> {
     store,
     ...handles,
     engine: engine === 'mysql' ? 'mysql' : 'postgres',
+    ldap,
     client: () => new ApiClient(handler),
     async loggedIn(username = GLOBAL_ADMIN.username, password = GLOBAL_ADMIN.password) {
       const client = new ApiClient(handler);
@@ -166,15 +174,15 @@ export async function startHarness(): Promise<Harness> {
     async seedAdmin(username, password, options = {}) {
       const passwordHash = await hashPassword(password, 'SSHA512');
       await store.accounts.identities.createStandaloneAdmin({ username, passwordHash, name: username, language: 'en_US', isGlobalAdmin: options.global ?? false, active: options.active ?? true, settings: {} });
-      const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
       for (const domain of options.domains ?? []) {
-        await handles.vmail.insertInto('domain_admins').values({ username, domain, created: now, modified: now, active: 1 }).execute();
+        await store.accounts.domains.setAdmins(domain, { add: [username], remove: [], removeAll: false });
       }
     },
     async close() {
       await handles.close();
       await closeStore();
       await dbs.dropAll();
+      await ldap?.stop();
     },
   };
   await harness.seedAdmin(GLOBAL_ADMIN.username, GLOBAL_ADMIN.password, { global: true });

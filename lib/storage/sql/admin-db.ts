@@ -3,7 +3,9 @@ import type { AdminDbStore } from '#lib/storage/store';
 import type { IredadminDatabase } from '#lib/storage/sql/tables';
 import type { Engine } from '#lib/storage/sql/sql-helpers';
 import { ping } from '#lib/storage/sql/sql-helpers';
-import { utcTimestamp } from '#lib/model/clock';
+import { isoTimestamp, utcTimestamp } from '#lib/model/clock';
+import type { PagedResult } from '#lib/model/types';
+import type { AdminLogEntry, AdminLogFilter } from '#lib/model/admin-log';
 
 /** The iredadmin database: login-failure counters (shared by every Lambda container) and the admin log. */
 export class SqlAdminDbStore implements AdminDbStore {
@@ -63,6 +65,37 @@ export class SqlAdminDbStore implements AdminDbStore {
         msg: entry.msg,
       })
       .execute();
+  }
+
+  async listLog(filter: AdminLogFilter): Promise<PagedResult<AdminLogEntry>> {
+    if (filter.domains && filter.domains.length === 0) return { total: 0, items: [] };
+    let query = this.db.selectFrom('log');
+    if (filter.domains) query = query.where('domain', 'in', [...filter.domains]);
+    if (filter.domain !== undefined) query = query.where('domain', '=', filter.domain);
+    if (filter.event !== undefined) query = query.where('event', '=', filter.event);
+    if (filter.admin !== undefined) query = query.where('admin', '=', filter.admin);
+    if (filter.since !== undefined) query = query.where('timestamp', '>=', filter.since as never);
+    if (filter.before !== undefined) query = query.where('timestamp', '<', filter.before as never);
+    const counted = await query.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+    const rows = await query
+      .selectAll()
+      .orderBy('timestamp', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.page.limit)
+      .offset((filter.page.page - 1) * filter.page.limit)
+      .execute();
+    const items = rows.map((row) => ({
+      id: Number(row.id),
+      timestamp: isoTimestamp(row.timestamp),
+      admin: row.admin,
+      ip: row.ip,
+      domain: row.domain ?? '',
+      username: row.username ?? '',
+      event: row.event ?? '',
+      loglevel: row.loglevel ?? '',
+      msg: row.msg ?? '',
+    }));
+    return { total: Number(counted?.n ?? 0), items };
   }
 
   ping() {

@@ -66,6 +66,26 @@ export class SqlPolicyStore implements PolicyStore {
     });
   }
 
+  /**
+   * change_email: the account's throttle, greylisting and spam policy rows follow it to the
+   * new address. Rows already filed under the new address (left by an account once called
+   * that) are dropped first, so the unique keys cannot collide.
+   */
+  async renameAccount(from: string, to: string) {
+    if (from === to) return;
+    await this.forgetAccounts({ users: [to] });
+    await this.iredapd.transaction().execute(async (trx) => {
+      for (const table of ['throttle', 'throttle_tracking', 'greylisting', 'greylisting_whitelists'] as const) {
+        await trx.updateTable(table).set({ account: to }).where('account', '=', from).execute();
+      }
+    });
+    await this.amavisd.transaction().execute(async (trx) => {
+      await trx.deleteFrom('policy').where('policy_name', '=', to).execute();
+      await trx.updateTable('users').set({ email: Buffer.from(to) }).where('email', '=', Buffer.from(from)).execute();
+      await trx.updateTable('policy').set({ policy_name: to }).where('policy_name', '=', from).execute();
+    });
+  }
+
   async ping() {
     await ping(this.amavisd);
     await ping(this.iredapd);

@@ -5,7 +5,11 @@ import { openDatabase, openEmbedded, type OpenedDatabase } from '#lib/storage/sq
 import { ensureSchema } from '#lib/storage/sql/schema';
 import { SqlAccountStore } from '#lib/storage/sql/account-store';
 import { SqlAdminDbStore } from '#lib/storage/sql/admin-db';
+import { SqlApiKeyStore } from '#lib/storage/sql/api-keys';
 import { SqlPolicyStore } from '#lib/storage/sql/policy-store';
+import { SqlSpamPolicyStore } from '#lib/storage/sql/spam-policy';
+import { SqlThrottleStore } from '#lib/storage/sql/throttle';
+import { SqlGreylistingStore } from '#lib/storage/sql/greylisting';
 
 /** Other databases default to the vmail server with iRedMail's database names. */
 export function siblingUrl(vmailUrl: string, database: string): string {
@@ -43,7 +47,11 @@ export function sqlStoreFrom(databases: SqlDatabases): Store {
   return {
     accounts: new SqlAccountStore(databases.vmail.db as Kysely<any>),
     policy: new SqlPolicyStore(databases.amavisd.db as Kysely<any>, databases.iredapd.db as Kysely<any>),
+    spam: new SqlSpamPolicyStore(databases.amavisd.db as Kysely<any>),
+    throttle: new SqlThrottleStore(databases.iredapd.db as Kysely<any>, databases.iredapd.engine),
+    greylisting: new SqlGreylistingStore(databases.iredapd.db as Kysely<any>, databases.iredapd.engine),
     admin: new SqlAdminDbStore(databases.iredadmin.db as Kysely<any>, databases.iredadmin.engine),
+    apiKeys: new SqlApiKeyStore(databases.iredadmin.db as Kysely<any>),
     migrate: async () => {
       for (const name of ['vmail', 'amavisd', 'iredapd', 'iredadmin'] as const) {
         const target = databases[name];
