@@ -5,7 +5,7 @@
  * out of the bundles. Prints each bundle's size.
  */
 import { build } from 'esbuild';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FAMILIES } from '#lib/http/routes';
 import { EXTRA_FUNCTIONS } from '../infra/extra-functions';
@@ -24,6 +24,9 @@ const UNUSED_DRIVERS: Record<string, string[]> = {
   pgsql: ['mysql2', 'ldapts'],
   ldap: ['pg'],
 };
+
+/** Files a function reads at run time, copied from lib/model/generated/ next to its index.js. */
+const BUNDLE_ASSETS: Record<string, string[]> = { meta: ['openapi.json', 'docs.html'] };
 
 async function main(): Promise<void> {
   const backend = process.env.BUNDLE_BACKEND ?? 'all';
@@ -48,6 +51,9 @@ async function main(): Promise<void> {
       alias: { 'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs') },
       logLevel: 'warning',
     });
+    // Prebuilt documents are files beside the bundle, read on first request: inlined, V8 would
+    // scan them at every cold start (scripts/build-openapi.ts, lib/docs/served.ts).
+    for (const asset of BUNDLE_ASSETS[name] ?? []) await copyFile(join(root, 'lib', 'model', 'generated', asset), join(outdir, asset));
     const { size } = await stat(join(outdir, 'index.js'));
     process.stdout.write(`${name.padEnd(16)} ${(size / 1024).toFixed(1).padStart(8)} KiB\n`);
   }
