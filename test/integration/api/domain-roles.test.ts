@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seedMailbox, startHarness, type ApiClient, type Harness } from '../../support/api';
+import { startHarness, type ApiClient, type Harness } from '../../support/api';
+import { probe, seedMailbox, type Probe } from '../../support/probe';
 
 /**
  * Each role against every domain route: anonymous, an admin of another domain, the
@@ -8,9 +9,11 @@ import { seedMailbox, startHarness, type ApiClient, type Harness } from '../../s
  * with its fixes (normal admins list their domains; they cannot create domains).
  */
 let h: Harness;
+let p: Probe;
 const clients: Record<string, ApiClient> = {};
 before(async () => {
   h = await startHarness();
+  p = probe(h);
   const global = await h.loggedIn();
   for (const d of ['mine.test', 'theirs.test']) await global.post(`/api/domain/${d}`, { name: d, quota: '1000', numberOfUsers: '10' });
   await h.seedAdmin('owner@admins.test', 'Owner1!Pw', { domains: ['mine.test'] });
@@ -57,36 +60,35 @@ describe('domain routes × roles', () => {
 
   test("a normal admin's limit and quota changes are ignored, other changes apply", async () => {
     await clients.owner!.put('/api/domain/mine.test', { quota: '999999', numberOfUsers: '0', services: 'x', name: 'Mine' });
-    const domain = await h.vmail.selectFrom('domain').selectAll().where('domain', '=', 'mine.test').executeTakeFirstOrThrow();
-    assert.equal(Number(domain.maxquota), 1000);
-    assert.equal(Number(domain.mailboxes), 10);
+    const domain = (await p.domain('mine.test'))!;
+    assert.equal(domain.maxquota, 1000);
+    assert.equal(domain.mailboxes, 10);
     assert.equal(domain.description, 'Mine');
-    assert.ok(!String(domain.settings).includes('enabled_services'));
+    assert.ok(!('enabled_services' in domain.settings));
   });
 
   test('a normal admin cannot lower the password floor below the global minimum', async () => {
     await clients.owner!.put('/api/domain/mine.test', { minPasswordLength: '3' });
-    const domain = await h.vmail.selectFrom('domain').select('settings').where('domain', '=', 'mine.test').executeTakeFirstOrThrow();
-    assert.match(String(domain.settings), /min_passwd_length:8;/);
+    assert.equal((await p.domain('mine.test'))!.settings.min_passwd_length, 8);
   });
 
   test('a normal admin cannot promote users of domains it does not manage, nor standalone admins', async () => {
     assert.deepEqual((await clients.owner!.put('/api/domain/admins/mine.test', { addAdmin: 'user@theirs.test' })).body, { _success: false, _msg: 'PERMISSION_DENIED' });
     assert.deepEqual((await clients.owner!.put('/api/domain/admins/mine.test', { addAdmin: 'other@admins.test' })).body, { _success: false, _msg: 'PERMISSION_DENIED' });
-    const rows = await h.vmail.selectFrom('domain_admins').selectAll().where('domain', '=', 'mine.test').execute();
-    assert.ok(!rows.some((r) => r.username === 'user@theirs.test' || r.username === 'other@admins.test'));
+    const admins = await p.domainAdmins('mine.test');
+    assert.ok(!admins.includes('user@theirs.test') && !admins.includes('other@admins.test'));
   });
 
   test('delete: other admins are refused; the owner may delete its own domain, clamped to 365 days', async () => {
     await clients.global!.post('/api/domain/owned2.test', {});
-    await h.vmail.insertInto('domain_admins').values({ username: 'owner@admins.test', domain: 'owned2.test', created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }).execute();
+    await p.grantDomain('owner@admins.test', 'owned2.test');
     await seedMailbox(h, 'kept@owned2.test');
     assert.deepEqual((await clients.other!.delete('/api/domain/owned2.test')).body, { _success: false, _msg: 'PERMISSION_DENIED' });
     assert.deepEqual((await clients.anonymous!.delete('/api/domain/owned2.test')).body, { _success: false, _msg: 'LOGIN_REQUIRED' });
     const owner = await h.loggedIn('owner@admins.test', 'Owner1!Pw');
     assert.deepEqual((await owner.delete('/api/domain/owned2.test/keep_mailbox_days/5000')).body, { _success: true });
-    const deleted = await h.vmail.selectFrom('deleted_mailboxes').selectAll().where('username', '=', 'kept@owned2.test').executeTakeFirstOrThrow();
+    const [deleted] = await p.deletedMailboxes({ username: 'kept@owned2.test' });
     const expected = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
-    assert.equal(String(deleted.delete_date instanceof Date ? deleted.delete_date.toISOString() : deleted.delete_date).slice(0, 10), expected);
+    assert.equal(deleted?.delete_date, expected);
   });
 });

@@ -2,10 +2,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { GLOBAL_ADMIN, startHarness, type Harness } from '../../support/api';
+import { probe, type Probe } from '../../support/probe';
 import { cookieName } from '#lib/config';
 
 let h: Harness;
-before(async () => { h = await startHarness(); });
+let p: Probe;
+before(async () => {
+  h = await startHarness();
+  p = probe(h);
+});
 after(async () => { await h?.close(); });
 
 describe(`login (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
@@ -45,9 +50,9 @@ describe(`login (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
 
   test('the stored hash is not accepted as the password', async () => {
     await h.seedAdmin('hash@admins.test', 'Hash1!Secret', { global: true });
-    const row = await h.vmail.selectFrom('admin').select('password').where('username', '=', 'hash@admins.test').executeTakeFirstOrThrow();
-    assert.match(row.password, /^\{SSHA512\}/);
-    assert.equal((await h.client().login('hash@admins.test', row.password)).body._msg, 'INVALID_CREDENTIALS');
+    const stored = (await p.adminPasswordHash('hash@admins.test'))!;
+    assert.match(stored, /^\{SSHA512\}/);
+    assert.equal((await h.client().login('hash@admins.test', stored)).body._msg, 'INVALID_CREDENTIALS');
     assert.equal((await h.client().login('hash@admins.test', 'Hash1!Secret')).body._success, true);
   });
 
@@ -55,7 +60,7 @@ describe(`login (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     await h.seedAdmin('soon-off@admins.test', 'Soon1!Off', { global: true });
     const client = await h.loggedIn('soon-off@admins.test', 'Soon1!Off');
     assert.equal((await client.get('/api/domains')).body._success, true);
-    await h.vmail.updateTable('admin').set({ active: 0 }).where('username', '=', 'soon-off@admins.test').execute();
+    await p.setAdminActive('soon-off@admins.test', false);
     assert.equal((await client.get('/api/domains')).body._msg, 'LOGIN_REQUIRED');
     assert.equal((await h.client().login('soon-off@admins.test', 'Soon1!Off')).body._msg, 'INVALID_CREDENTIALS');
   });
@@ -63,10 +68,10 @@ describe(`login (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
   test('a password changed after login ends the token; a deleted admin too', async () => {
     await h.seedAdmin('rotate@admins.test', 'Rotate1!Pw', { global: true });
     const client = await h.loggedIn('rotate@admins.test', 'Rotate1!Pw');
-    await h.vmail.updateTable('admin').set({ password: '{PLAIN}Other1!Pw' }).where('username', '=', 'rotate@admins.test').execute();
+    await p.setAdminPasswordHash('rotate@admins.test', '{PLAIN}Other1!Pw');
     assert.equal((await client.get('/api/domains')).body._msg, 'LOGIN_REQUIRED');
     const fresh = await h.loggedIn('rotate@admins.test', 'Other1!Pw');
-    await h.vmail.deleteFrom('admin').where('username', '=', 'rotate@admins.test').execute();
+    await p.deleteAdmin('rotate@admins.test');
     assert.equal((await fresh.get('/api/domains')).body._msg, 'LOGIN_REQUIRED');
   });
 
