@@ -7,7 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export LOG_LEVEL="${LOG_LEVEL:-silent}"
-BACKENDS="${TEST_BACKENDS:-embedded mysql pgsql mysql-genuine pgsql-genuine}"
+BACKENDS="${TEST_BACKENDS:-embedded mysql pgsql mysql-genuine pgsql-genuine ldap}"
+# On LDAP, the suites whose features the LDAP backend has so far (users, aliases and admins
+# on LDAP are still to come; their suites check SQL rows directly).
+LDAP_SUITES="${LDAP_SUITES:-login http domains domain-roles greylisting throttle spampolicy}"
+# The real mail stack (Dovecot logs in, Postfix resolves) on each account backend.
+INTEROP_BACKENDS="${INTEROP_BACKENDS:-mysql pgsql}"
 
 npm run --silent build:validators
 npx tsc -p tsconfig.json
@@ -17,10 +22,19 @@ node --import tsx scripts/ensure-test-services.ts
 # closes with one summary, while each file still gets its own process and backend.
 matrix=".build/test-matrix"
 rm -rf "$matrix" && mkdir -p "$matrix"
+wrap() { # backend, suite file
+  printf "process.env.TEST_BACKEND = '%s';\nrequire('../../%s');\n" "$1" "$2" > "$matrix/$1--$(basename "$2" .test.ts).test.ts"
+}
 for backend in $BACKENDS; do
   for suite in test/integration/api/*.test.ts; do
     name="$(basename "$suite" .test.ts)"
-    printf "process.env.TEST_BACKEND = '%s';\nrequire('../../%s');\n" "$backend" "$suite" > "$matrix/$backend--$name.test.ts"
+    if [ "$backend" = ldap ] && [[ " $LDAP_SUITES " != *" $name "* ]]; then continue; fi
+    wrap "$backend" "$suite"
+  done
+done
+for backend in $INTEROP_BACKENDS; do
+  for suite in test/interop/*.test.ts; do
+    [ -e "$suite" ] && wrap "$backend" "$suite"
   done
 done
 
