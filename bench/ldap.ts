@@ -6,7 +6,6 @@
  * are on the local MariaDB. Not part of the test run.
  *   npx tsx bench/ldap.ts
  */
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Client, EqualityFilter } from 'ldapts';
@@ -17,30 +16,11 @@ import { hashPassword } from '#lib/auth/passwords';
 import { loadFamily } from '../functions/registry';
 import { createTestDatabases } from '../test/support/databases';
 import { startSlapd } from '../test/support/slapd';
+import { freePort, stats, time } from './support';
 
 const CREATES = 200;
 const GETS = 500;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { n: sorted.length, median: at(0.5), p99: at(0.99) };
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
 
 async function main(): Promise<void> {
   process.env.LOG_LEVEL = 'silent';

@@ -10,7 +10,6 @@
  * 2. PUT /api/users/<domain> and GET /api/users/<domain>?page=1 on a domain of BENCH_USERS
  *    users, seeded with multi-row INSERTs.
  */
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { sql, type Kysely } from 'kysely';
@@ -22,32 +21,13 @@ import { openDatabase } from '#lib/storage/sql/connect';
 import { maildirPath } from '#lib/services/maildir';
 import { loadFamily } from '../functions/registry';
 import { createTestDatabases } from '../test/support/databases';
+import { freePort, stats, time } from './support';
 
 const engine = (process.env.BENCH_ENGINE ?? 'mysql') as 'mysql' | 'pgsql' | 'embedded';
 const BIG = Number(process.env.BENCH_USERS ?? 100_000);
 const N = Number(process.env.BENCH_N ?? 300);
 const PASSWORD = 'Bench!User1';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { n: sorted.length, median: at(0.5), p99: at(0.99) };
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
 
 async function expectOk(response: Promise<Response>): Promise<void> {
   const body = (await (await response).json()) as { _success: boolean; _msg?: string };
