@@ -5,7 +5,8 @@ import type { VmailDatabase } from '#lib/storage/sql/tables';
 import { parseSettings, serializeSettings } from '#lib/model/settings-codec';
 import { isoTimestamp, utcTimestamp } from '#lib/model/clock';
 import { domainOf } from '#lib/model/addresses';
-import { addressesOfDomain, concat } from '#lib/storage/sql/sql-helpers';
+import { addressesOfDomain } from '#lib/storage/sql/sql-helpers';
+import { recordDeletedMailboxes } from '#lib/storage/sql/deleted-mailboxes';
 
 type Db = Kysely<VmailDatabase> | Transaction<VmailDatabase>;
 
@@ -176,25 +177,7 @@ export class SqlDomainStore implements DomainStore {
   async delete(domain: string, options: { deleteDate: string | null; admin: string }) {
     const existed = await this.db.selectFrom('domain').select('domain').where('domain', '=', domain).forUpdate().executeTakeFirst();
     // The maildirs stay on disk: record them so iRedAdmin's cron job can remove them later.
-    await this.db
-      .insertInto('deleted_mailboxes')
-      .columns(['username', 'maildir', 'domain', 'admin', 'delete_date', 'bytes', 'messages'])
-      .expression((eb) =>
-        eb
-          .selectFrom('mailbox')
-          .leftJoin('used_quota', 'used_quota.username', 'mailbox.username')
-          .where('mailbox.domain', '=', domain)
-          .select([
-            'mailbox.username',
-            concat(sql.ref('mailbox.storagebasedirectory'), sql.lit('/'), sql.ref('mailbox.storagenode'), sql.lit('/'), sql.ref('mailbox.maildir')).as('maildir'),
-            'mailbox.domain',
-            sql.val(options.admin).as('admin'),
-            sql.val(options.deleteDate).as('delete_date'),
-            sql<number>`coalesce(used_quota.bytes, 0)`.as('bytes'),
-            sql<number>`coalesce(used_quota.messages, 0)`.as('messages'),
-          ]),
-      )
-      .execute();
+    await recordDeletedMailboxes(this.db, { domain }, options);
     const byDomain = ['domain', 'alias', 'mailbox', 'domain_admins', 'sender_bcc_domain', 'recipient_bcc_domain', 'sender_bcc_user', 'recipient_bcc_user', 'forwardings', 'moderators', 'used_quota', 'maillists', 'maillist_owners', 'last_login'] as const;
     for (const table of byDomain) {
       await this.db.deleteFrom(table).where('domain', '=', domain).execute();

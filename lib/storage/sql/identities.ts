@@ -2,8 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { IdentityStore } from '#lib/storage/store';
 import type { AdminIdentity } from '#lib/model/types';
 import type { VmailDatabase } from '#lib/storage/sql/tables';
-import { serializeSettings, type Settings } from '#lib/model/settings-codec';
-import { utcTimestamp } from '#lib/model/clock';
+import type { NewAdmin } from '#lib/model/admins';
+import { SqlAdminStore } from '#lib/storage/sql/admins';
 
 type Db = Kysely<VmailDatabase> | Transaction<VmailDatabase>;
 
@@ -74,24 +74,9 @@ export class SqlIdentityStore implements IdentityStore {
     return user !== undefined;
   }
 
-  async createStandaloneAdmin(admin: { username: string; passwordHash: string; name: string; language: string; isGlobalAdmin: boolean; active: boolean; settings: Settings }) {
-    const now = utcTimestamp();
-    await this.db
-      .insertInto('admin')
-      .values({
-        username: admin.username,
-        password: admin.passwordHash,
-        name: admin.name,
-        language: admin.language,
-        passwordlastchange: now,
-        settings: serializeSettings(admin.settings),
-        created: now,
-        modified: now,
-        active: admin.active ? 1 : 0,
-      })
-      .execute();
-    if (admin.isGlobalAdmin) {
-      await this.db.insertInto('domain_admins').values({ username: admin.username, domain: 'ALL', created: now, modified: now, active: 1 }).execute();
-    }
+  /** The same row AdminStore.create writes (POST /api/admin); here for the start-up bootstrap. */
+  createStandaloneAdmin(admin: NewAdmin) {
+    return new SqlAdminStore(this.db).create(admin);
   }
+
 }

@@ -6,7 +6,7 @@ import { isServiceColumn } from '#lib/model/mail-services';
 import { parseSettings } from '#lib/model/settings-codec';
 import { isoTimestamp, utcTimestamp } from '#lib/model/clock';
 import { domainOf, stripExtension } from '#lib/model/addresses';
-import { concat } from '#lib/storage/sql/sql-helpers';
+import { recordDeletedMailboxes } from '#lib/storage/sql/deleted-mailboxes';
 
 type Db = Kysely<VmailDatabase> | Transaction<VmailDatabase>;
 
@@ -316,25 +316,7 @@ export class SqlUserStore implements UserStore {
     const existing = await this.db.selectFrom('mailbox').select('username').where('username', '=', username).forUpdate().executeTakeFirst();
     if (!existing) return false;
     // The maildir stays on disk: recorded so iRedAdmin's cron job can remove it later.
-    await this.db
-      .insertInto('deleted_mailboxes')
-      .columns(['username', 'maildir', 'domain', 'admin', 'delete_date', 'bytes', 'messages'])
-      .expression((eb) =>
-        eb
-          .selectFrom('mailbox')
-          .leftJoin('used_quota', 'used_quota.username', 'mailbox.username')
-          .where('mailbox.username', '=', username)
-          .select([
-            'mailbox.username',
-            concat(sql.ref('mailbox.storagebasedirectory'), sql.lit('/'), sql.ref('mailbox.storagenode'), sql.lit('/'), sql.ref('mailbox.maildir')).as('maildir'),
-            'mailbox.domain',
-            sql.val(options.admin).as('admin'),
-            sql.val(options.deleteDate).as('delete_date'),
-            sql<number>`coalesce(used_quota.bytes, 0)`.as('bytes'),
-            sql<number>`coalesce(used_quota.messages, 0)`.as('messages'),
-          ]),
-      )
-      .execute();
+    await recordDeletedMailboxes(this.db, { username }, options);
     await this.db.deleteFrom('mailbox').where('username', '=', username).execute();
     await this.db.deleteFrom('domain_admins').where('username', '=', username).execute();
     await this.db.deleteFrom('sender_bcc_user').where('username', '=', username).execute();
