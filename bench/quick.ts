@@ -4,34 +4,17 @@
  * another engine with BENCH_ENGINE=pgsql|embedded. Not part of the test run.
  *   npx tsx bench/quick.ts
  */
-import { randomBytes } from 'node:crypto';
-import { configFromEnv, setConfig } from '#lib/config';
-import { closeStore, getStore } from '#lib/storage/open-store';
-import { createLocalServer } from '#lib/http/local-server';
-import { hashPassword } from '#lib/auth/passwords';
-import { loadFamily } from '../functions/registry';
-import { createTestDatabases } from '../test/support/databases';
 import { cpus } from 'node:os';
-import { freePort, stats, time } from './support';
+import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
 
 const engine = (process.env.BENCH_ENGINE ?? 'mysql') as 'mysql' | 'pgsql' | 'embedded';
 
 
 async function main(): Promise<void> {
-  process.env.LOG_LEVEL = 'silent';
-  const dbs = await createTestDatabases(engine, 'project');
-  const env: Record<string, string> = { BACKEND: engine, JWT_SECRET: randomBytes(32).toString('hex'), DATA_DIR: dbs.dataDir ?? '/tmp/unused' };
-  if (dbs.urls) Object.assign(env, { VMAIL_DB_URL: dbs.urls.vmail, AMAVISD_DB_URL: dbs.urls.amavisd, IREDAPD_DB_URL: dbs.urls.iredapd, IREDADMIN_DB_URL: dbs.urls.iredadmin });
-  const config = configFromEnv(env);
-  setConfig(config);
-  const store = await getStore(config);
-  await store.migrate();
-  await store.accounts.identities.createStandaloneAdmin({ username: 'bench@admins.test', passwordHash: await hashPassword('Bench1!Pw', 'SSHA512'), name: 'bench', language: 'en_US', isGlobalAdmin: true, active: true, settings: {} });
-  const port = await freePort();
-  const server = createLocalServer(loadFamily).listen(port, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}/api`;
+  const api = await startBenchApi(engine);
+  const { store, base } = api;
   try {
-    const login = () => fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'bench@admins.test', password: 'Bench1!Pw' }) });
+    const login = () => fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: BENCH_ADMIN.username, password: BENCH_ADMIN.password }) });
     const token = ((await (await login()).json()) as any)._data.token as string;
     const auth = { authorization: `Bearer ${token}` };
     for (let i = 0; i < 20; i++) await fetch(`${base}/domains`, { headers: auth }); // warm up
@@ -51,9 +34,7 @@ async function main(): Promise<void> {
     process.stdout.write(`| operation | n | median ms | p99 ms |\n|---|---|---|---|\n`);
     for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
   } finally {
-    server.close();
-    await closeStore();
-    await dbs.dropAll();
+    await api.close();
   }
 }
 

@@ -10,18 +10,12 @@
  * 2. PUT /api/users/<domain> and GET /api/users/<domain>?page=1 on a domain of BENCH_USERS
  *    users, seeded with multi-row INSERTs.
  */
-import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { sql, type Kysely } from 'kysely';
-import { configFromEnv, setConfig } from '#lib/config';
-import { closeStore, getStore } from '#lib/storage/open-store';
-import { createLocalServer } from '#lib/http/local-server';
 import { hashPassword } from '#lib/auth/passwords';
 import { openDatabase } from '#lib/storage/sql/connect';
 import { maildirPath } from '#lib/services/maildir';
-import { loadFamily } from '../functions/registry';
-import { createTestDatabases } from '../test/support/databases';
-import { freePort, stats, time } from './support';
+import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
 
 const engine = (process.env.BENCH_ENGINE ?? 'mysql') as 'mysql' | 'pgsql' | 'embedded';
 const BIG = Number(process.env.BENCH_USERS ?? 100_000);
@@ -61,22 +55,12 @@ async function seed(db: Kysely<any>, domain: string, count: number, hash: string
 }
 
 async function main(): Promise<void> {
-  process.env.LOG_LEVEL = 'silent';
-  const dbs = await createTestDatabases(engine, 'project');
-  const env: Record<string, string> = { BACKEND: engine, JWT_SECRET: randomBytes(32).toString('hex'), DATA_DIR: dbs.dataDir ?? '/tmp/unused' };
-  if (dbs.urls) Object.assign(env, { VMAIL_DB_URL: dbs.urls.vmail, AMAVISD_DB_URL: dbs.urls.amavisd, IREDAPD_DB_URL: dbs.urls.iredapd, IREDADMIN_DB_URL: dbs.urls.iredadmin });
-  const config = configFromEnv(env);
-  setConfig(config);
-  const store = await getStore(config);
-  await store.migrate();
-  await store.accounts.identities.createStandaloneAdmin({ username: 'bench@admins.test', passwordHash: await hashPassword('Bench1!Pw', 'SSHA512'), name: 'bench', language: 'en_US', isGlobalAdmin: true, active: true, settings: {} });
+  const api = await startBenchApi(engine);
+  const { dbs, store, base } = api;
   // Raw SQL runs on its own pool (the embedded database can only be shared).
   const raw = dbs.urls ? openDatabase(dbs.urls.vmail) : { db: (store.accounts as unknown as { db: Kysely<any> }).db, close: async () => {} };
-  const port = await freePort();
-  const server = createLocalServer(loadFamily).listen(port, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}/api`;
   try {
-    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'bench@admins.test', password: 'Bench1!Pw' }) });
+    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: BENCH_ADMIN.username, password: BENCH_ADMIN.password }) });
     const token = ((await login.json()) as any)._data.token as string;
     const auth = { authorization: `Bearer ${token}` };
     const api = (method: string, path: string, params?: Record<string, string>) =>
@@ -152,10 +136,8 @@ async function main(): Promise<void> {
     process.stdout.write(`\nDomain of ${BIG} users (seeded in ${(seedMs / 1000).toFixed(1)} s with multi-row INSERTs):\n\n| operation | ms |\n|---|---|\n`);
     for (const [name, ms] of big) process.stdout.write(`| ${name} | ${ms.toFixed(1)} |\n`);
   } finally {
-    server.close();
     if (dbs.urls) await raw.close();
-    await closeStore();
-    await dbs.dropAll();
+    await api.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { snapshot, startHarness, type ApiClient, type Harness } from '../../support/api';
+import { snapshot, type ApiClient, type Harness } from '../../support/api';
+import { startRoleFixture } from '../../support/roles';
 
 /**
  * Spam policies on amavisd.policy / amavisd.users (reference/policy.md §1): stored rows,
@@ -9,17 +10,9 @@ import { snapshot, startHarness, type ApiClient, type Harness } from '../../supp
  */
 let h: Harness;
 let admin: ApiClient;
-const clients: Record<string, ApiClient> = {};
+let clients: Record<string, ApiClient>;
 before(async () => {
-  h = await startHarness();
-  admin = await h.loggedIn();
-  for (const d of ['mine.test', 'theirs.test']) await admin.post(`/api/domain/${d}`, { name: d });
-  await h.seedAdmin('owner@admins.test', 'Owner1!Pw', { domains: ['mine.test'] });
-  await h.seedAdmin('other@admins.test', 'Other1!Pw', { domains: ['theirs.test'] });
-  clients.anonymous = h.client();
-  clients.other = await h.loggedIn('other@admins.test', 'Other1!Pw');
-  clients.owner = await h.loggedIn('owner@admins.test', 'Owner1!Pw');
-  clients.global = admin;
+  ({ h, admin, clients } = await startRoleFixture());
 });
 after(async () => { await h?.close(); });
 
