@@ -95,10 +95,25 @@ export function clampKeepDays(caller: Caller, days: number): number {
   return days === 0 ? 365 : Math.min(days, 365);
 }
 
-/** Normal admins may only promote mail users of domains they manage. */
-export function mayGrantDomainAdmin(caller: Caller, candidate: string, domain: string): boolean {
-  if (!canManageDomain(caller, domain)) return false;
-  return caller.isGlobalAdmin || caller.managedDomains.has(domainOf(candidate));
+/**
+ * Who may become an admin of a domain: a global admin may grant any mail user or standalone
+ * admin; a normal admin only mail users of domains it manages (the API document's rule).
+ */
+export function assertMayGrantDomainAdmin(caller: Caller, candidate: { address: string; isMailUser: boolean }, domain: string): void {
+  if (!canManageDomain(caller, domain)) throw new ApiError('PERMISSION_DENIED');
+  if (caller.isGlobalAdmin) return;
+  if (!candidate.isMailUser || !caller.managedDomains.has(domainOf(candidate.address))) throw new ApiError('PERMISSION_DENIED');
+}
+
+/** The domains a caller's lists show: undefined (all) for a global admin, else those it manages. */
+export function visibleDomains(caller: Caller): string[] | undefined {
+  return caller.isGlobalAdmin ? undefined : [...caller.managedDomains];
+}
+
+/** The global password-length floor (iRedAdmin's settings.py default) binds normal admins only. */
+export const GLOBAL_MIN_PASSWORD_LENGTH = 8;
+export function domainMinPasswordLength(caller: Caller, requested: number): number {
+  return caller.isGlobalAdmin ? requested : Math.max(requested, GLOBAL_MIN_PASSWORD_LENGTH);
 }
 
 /**

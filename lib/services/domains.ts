@@ -3,7 +3,7 @@ import type { Domain, DomainChanges } from '#lib/model/types';
 import type { Settings } from '#lib/model/settings-codec';
 import { ApiError } from '#lib/http/errors';
 import { param, flag } from '#lib/http/request';
-import { assertDomainAccess, canManageDomain, clampKeepDays, mayChangeDomainLimits, mayGrantDomainAdmin, requireCaller } from '#lib/auth/access';
+import { assertDomainAccess, assertMayGrantDomainAdmin, canManageDomain, clampKeepDays, domainMinPasswordLength, mayChangeDomainLimits, requireCaller, visibleDomains } from '#lib/auth/access';
 import { domainOf, isDomain, parseList } from '#lib/model/addresses';
 import { deleteDateAfter } from '#lib/model/clock';
 import { assertNotBoth, readAccountStatus, readEmailList, readInt, readLanguage, readMegabytes, readNames, readOptionalEmail, readRelayhost, readText, readTimezone, readTransport, readYesNo } from '#lib/model/params';
@@ -16,8 +16,6 @@ const DOMAIN_PROFILES = new Set(['bcc', 'relay', 'catchall', 'aliases', 'throttl
 const USER_PROFILES = new Set(['bcc', 'forwarding', 'relay', 'aliases', 'throttle', 'greylisting', 'wblist', 'spampolicy']);
 const USER_PREFERENCES = new Set(['personal_info', 'forwarding', 'wblist', 'quarantine', 'rcvd_mails', 'spampolicy']);
 
-/** The global password-length floor a normal admin cannot lower (iRedAdmin's settings.py default). */
-const GLOBAL_MIN_PASSWORD_LENGTH = 8;
 
 /** Legacy names (before iRedAdmin-Pro-SQL 2.5.0) still used by the official samples: accepted as aliases. */
 function value(ctx: Context, name: string, ...legacy: string[]): string | undefined {
@@ -94,7 +92,7 @@ export async function listDomains(ctx: Context) {
   const page = readInt(param(ctx.req, 'page'), 'INVALID_PARAMETER', { min: 1, max: 1_000_000 });
   const limit = readInt(param(ctx.req, 'limit'), 'INVALID_PARAMETER', { min: 1, max: 10_000 });
   const result = await ctx.store.accounts.domains.list({
-    only: caller.isGlobalAdmin ? undefined : [...caller.managedDomains],
+    only: visibleDomains(caller),
     disabledOnly: flag(ctx.req, 'disabled_only'),
     page: page !== undefined || limit !== undefined ? { page: page ?? 1, limit: limit ?? 100 } : undefined,
   });
@@ -172,7 +170,7 @@ export async function updateDomain(ctx: Context, domain: string): Promise<void> 
     }
 
     let settings = settingsFromParams(ctx, current.settings);
-    if (minLength !== undefined) settings.min_passwd_length = caller.isGlobalAdmin ? minLength : Math.max(minLength, GLOBAL_MIN_PASSWORD_LENGTH);
+    if (minLength !== undefined) settings.min_passwd_length = domainMinPasswordLength(caller, minLength);
     if (maxLength !== undefined) settings.max_passwd_length = maxLength;
     if (limitsAllowed) {
       if (maxquota !== undefined) changes.maxquota = maxquota;
@@ -191,27 +189,31 @@ export async function updateDomain(ctx: Context, domain: string): Promise<void> 
       };
     }
     changes.settings = settings;
-    await tx.domains.update(domain, changes);
 
-    if (senderBcc !== undefined) await tx.domains.setBcc(domain, 'sender', senderBcc ?? undefined);
-    if (recipientBcc !== undefined) await tx.domains.setBcc(domain, 'recipient', recipientBcc ?? undefined);
-    if (relay !== undefined) await tx.domains.setRelayhost('@' + domain, relay ?? undefined);
+    // Every check that can refuse runs before the first write: a refused PUT touches nothing
+    // (LDAP has no rollback, only compensation).
     if (catchall !== undefined) {
       // A local target must exist, or the catch-all would bounce what it was meant to catch.
       for (const target of catchall) {
         if (domainOf(target) === domain && !(await tx.identities.isMailUser(target))) throw new ApiError('NO_SUCH_ACCOUNT');
       }
-      await tx.domains.setCatchall(domain, catchall);
     }
+    let aliasDomains: string[] | undefined;
     if (aliasReset !== undefined || aliasAdd !== undefined || aliasRemove !== undefined) {
       const existing = (await tx.domains.extras(domain)).alias_domains;
-      const next = aliasReset ?? toggleList(existing, aliasAdd, aliasRemove);
-      for (const alias of next) {
+      aliasDomains = aliasReset ?? toggleList(existing, aliasAdd, aliasRemove);
+      for (const alias of aliasDomains) {
         if (alias === domain) throw new ApiError('INVALID_DOMAIN_NAME');
         if (!existing.includes(alias) && (await tx.domains.isLocal(alias))) throw new ApiError('ALREADY_EXISTS');
       }
-      await tx.domains.setAliasDomains(domain, next);
     }
+
+    await tx.domains.update(domain, changes);
+    if (senderBcc !== undefined) await tx.domains.setBcc(domain, 'sender', senderBcc ?? undefined);
+    if (recipientBcc !== undefined) await tx.domains.setBcc(domain, 'recipient', recipientBcc ?? undefined);
+    if (relay !== undefined) await tx.domains.setRelayhost('@' + domain, relay ?? undefined);
+    if (catchall !== undefined) await tx.domains.setCatchall(domain, catchall);
+    if (aliasDomains !== undefined) await tx.domains.setAliasDomains(domain, aliasDomains);
   });
   await logAction(ctx, { event: 'update', domain, msg: `Update domain profile: ${domain}.` });
 }
@@ -245,7 +247,7 @@ export async function updateDomainAdmins(ctx: Context, domain: string): Promise<
       const isUser = await tx.identities.isMailUser(candidate);
       const isAdmin = !isUser && (await tx.identities.isStandaloneAdmin(candidate));
       if (!isUser && !isAdmin) throw new ApiError('NO_SUCH_ACCOUNT');
-      if (!caller.isGlobalAdmin && (!isUser || !mayGrantDomainAdmin(caller, candidate, domain))) throw new ApiError('PERMISSION_DENIED');
+      assertMayGrantDomainAdmin(caller, { address: candidate, isMailUser: isUser }, domain);
     }
     await tx.domains.setAdmins(domain, { add, remove, removeAll });
   });
