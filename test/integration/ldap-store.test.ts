@@ -396,11 +396,26 @@ describe('transactions on LDAP: undo on failure', () => {
     }
   });
 
-  test('users, aliases and standalone-admin routes answer NOT_SUPPORTED_BY_BACKEND for now', async () => {
+  test('an alias rename and an admin delete inside a failed transaction are undone, references included', async () => {
     const store = h.store as Store;
-    await assert.rejects(store.accounts.users.get('uma@undo.test'), { code: 'NOT_SUPPORTED_BY_BACKEND' });
-    await assert.rejects(store.accounts.aliases.count('undo.test'), { code: 'NOT_SUPPORTED_BY_BACKEND' });
-    await assert.rejects(store.accounts.admins.get('admin@admins.test'), { code: 'NOT_SUPPORTED_BY_BACKEND' });
+    assert.deepEqual((await admin.post('/api/alias/team@undo.test', { members: 'uma@undo.test,ext@elsewhere.test' })).body, { _success: true });
+    assert.deepEqual((await admin.post('/api/alias/all@undo.test', { members: 'team@undo.test' })).body, { _success: true });
+    assert.deepEqual((await admin.post('/api/admin/leaving@partner.test', { password: 'Leav1ng!Secret' })).body, { _success: true });
+    assert.deepEqual((await admin.put('/api/domain/admins/undo.test', { addAdmin: 'leaving@partner.test' })).body, { _success: true });
+    const tree = async () => Promise.all([...(await dnsBelow(domainDn('undo.test'))), `mail=leaving@partner.test,o=domainAdmins,${suffix()}`].map(async (dn) => [dn, await entry(dn)]));
+    const before = await tree();
+
+    const boom = new Error('boom');
+    await assert.rejects(store.accounts.transaction(async (tx) => {
+      await tx.aliases.rename('team@undo.test', 'crew@undo.test');
+      assert.equal(await tx.aliases.get('team@undo.test'), undefined, 'moved inside the transaction');
+      assert.deepEqual((await tx.aliases.get('all@undo.test'))?.members, ['crew@undo.test'], 'the reference moved with it');
+      assert.equal(await tx.admins.delete('leaving@partner.test'), true);
+      throw boom;
+    }), boom);
+
+    assert.deepEqual(await tree(), before, 'both aliases, the admin entry and its domainAdmin value are back');
+    assert.equal(await entry(`mail=crew@undo.test,ou=Aliases,${domainDn('undo.test')}`), undefined);
   });
 });
 

@@ -7,10 +7,12 @@
  * The LDAP side deliberately does not reuse lib/storage/ldap: it is the oracle the store is
  * checked against, so it builds its own DNs and decodes accountSetting itself.
  */
+import { randomUUID } from 'node:crypto';
 import { Attribute, Change, Client, EqualityFilter, AndFilter, PresenceFilter, type Entry } from 'ldapts';
 import type { Settings } from '#lib/model/settings-codec';
 import { parseSettings } from '#lib/model/settings-codec';
 import { hashPassword } from '#lib/auth/passwords';
+import { ldapUserProbe, sqlUserProbe, type UserProbe } from './user-probe';
 import { seedMailbox as seedSqlMailbox, snapshot as sqlSnapshot, VMAIL_TABLES, type Harness } from './api';
 
 /** A domain as the tests look at it (the SQL `domain` row's meaning). */
@@ -37,7 +39,7 @@ export interface DeletedMailbox {
   delete_date: string | null;
 }
 
-export interface Probe {
+export interface Probe extends UserProbe {
   domain(name: string): Promise<DomainRecord | undefined>;
   /** How many domain rows / entries carry this name (1 after a create, however many raced). */
   domainCount(name: string): Promise<number>;
@@ -56,11 +58,55 @@ export interface Probe {
   /** All account storage, comparable before and after a refused request. */
   snapshot(): Promise<unknown>;
   adminPasswordHash(username: string): Promise<string | undefined>;
+  /** A mail user's stored hash (SQL mailbox.password; LDAP userPassword). */
+  mailUserPasswordHash(username: string): Promise<string | undefined>;
   setAdminActive(username: string, active: boolean): Promise<void>;
   setAdminPasswordHash(username: string, hash: string): Promise<void>;
   deleteAdmin(username: string): Promise<void>;
   /** A domain-admin grant written straight into storage. */
   grantDomain(username: string, domain: string): Promise<void>;
+  /** A standalone admin as storage holds it (SQL `admin` row; LDAP mailAdmin entry); undefined when none. */
+  standaloneAdmin(username: string): Promise<AdminRecord | undefined>;
+  /** The admin's rights: managed domains, plus `ALL` for a global admin (SQL domain_admins; LDAP domainAdmin values + domainGlobalAdmin=yes). */
+  adminGrants(username: string): Promise<string[]>;
+  /** Replaces the admin's rights behind the API's back (`ALL` = global admin). */
+  setAdminGrants(username: string, grants: string[]): Promise<void>;
+  /** A mail alias as Postfix resolves it (SQL `alias` + forwardings is_list rows; LDAP mailAlias entry). */
+  alias(address: string): Promise<AliasRecord | undefined>;
+  /** Addresses of the domain's aliases, sorted. */
+  aliasesIn(domain: string): Promise<string[]>;
+  /** [account, target] for every account (user forwarding, alias member, catch-all) that delivers to one of the targets, sorted. */
+  deliveringTo(targets: string[]): Promise<[string, string][]>;
+  /** A user's forwarding written behind the API's back (SQL forwardings is_forwarding; LDAP mailForwardingAddress). */
+  addForwarding(user: string, target: string): Promise<void>;
+  /** A per-user alias address (SQL forwardings is_alias; LDAP shadowAddress). */
+  addUserAliasAddress(user: string, address: string): Promise<void>;
+  /** An mlmmj mailing list (SQL maillists row; LDAP mailList with enabledService=mlmmj). */
+  seedMlmmjList(address: string): Promise<void>;
+  /** LDAP only: an account entry's attributes (names lower case), to check the representation itself. */
+  ldapEntry(kind: 'alias' | 'admin', address: string): Promise<Record<string, string[]> | undefined>;
+}
+
+/** A standalone admin (the SQL `admin` row's meaning). */
+export interface AdminRecord {
+  name: string;
+  language: string;
+  active: number;
+  passwordHash: string;
+  /** Comparable between reads: SQL passwordlastchange; LDAP shadowLastChange (days). */
+  passwordChanged: string;
+  /** In the SQL vocabulary (storage.md §2.1), the two LDAP disabledService values included. */
+  settings: Settings;
+}
+
+/** A mail alias (the SQL `alias` row plus its members). */
+export interface AliasRecord {
+  name: string;
+  accesspolicy: string;
+  domain: string;
+  active: number;
+  /** Sorted; each with whether Postfix resolves it (SQL forwardings.active; LDAP the alias's accountStatus). */
+  members: { address: string; active: number }[];
 }
 
 export function probe(h: Harness): Probe {
@@ -81,6 +127,7 @@ function sqlProbe(h: Harness): Probe {
   const column = async (table: string, select: string, where: string, value: string) =>
     (await db.selectFrom(table).select(select).where(where, '=', value).orderBy(select).execute()).map((r) => String(r[select]));
   return {
+    ...sqlUserProbe(h),
     async domain(name) {
       const r = await row('domain', 'domain', name);
       if (!r) return undefined;
@@ -130,6 +177,9 @@ function sqlProbe(h: Harness): Probe {
     async adminPasswordHash(username) {
       return (await row('admin', 'username', username))?.password;
     },
+    async mailUserPasswordHash(username) {
+      return (await row('mailbox', 'username', username))?.password;
+    },
     async setAdminActive(username, active) {
       await db.updateTable('admin').set({ active: active ? 1 : 0 }).where('username', '=', username).execute();
     },
@@ -141,6 +191,44 @@ function sqlProbe(h: Harness): Probe {
     },
     async grantDomain(username, domain) {
       await db.insertInto('domain_admins').values({ username, domain, created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }).execute();
+    },
+    async standaloneAdmin(username) {
+      const r = await row('admin', 'username', username);
+      if (!r) return undefined;
+      return { name: String(r.name ?? ''), language: String(r.language ?? ''), active: Number(r.active), passwordHash: String(r.password), passwordChanged: String(r.passwordlastchange instanceof Date ? r.passwordlastchange.toISOString() : r.passwordlastchange), settings: parseSettings(r.settings) };
+    },
+    adminGrants: (username) => column('domain_admins', 'domain', 'username', username),
+    async setAdminGrants(username, grants) {
+      await db.deleteFrom('domain_admins').where('username', '=', username).execute();
+      if (grants.length === 0) return;
+      await db.insertInto('domain_admins').values(grants.map((domain) => ({ username, domain, created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }))).execute();
+    },
+    async alias(address) {
+      const r = await row('alias', 'address', address);
+      if (!r) return undefined;
+      const members = await db.selectFrom('forwardings').selectAll().where('address', '=', address).where('is_list', '=', 1).orderBy('forwarding').execute();
+      return {
+        name: String(r.name ?? ''), accesspolicy: String(r.accesspolicy ?? ''), domain: String(r.domain), active: Number(r.active),
+        members: members.map((m) => ({ address: String(m.forwarding), active: Number(m.active) })),
+      };
+    },
+    aliasesIn: (domain) => column('alias', 'address', 'domain', domain),
+    async deliveringTo(targets) {
+      const rows = await db.selectFrom('forwardings').select(['address', 'forwarding']).where('forwarding', 'in', targets).orderBy('address').orderBy('forwarding').execute();
+      return rows.map((r) => [String(r.address), String(r.forwarding)] as [string, string]);
+    },
+    async addForwarding(user, target) {
+      await db.insertInto('forwardings').values({ address: user, forwarding: target, domain: user.split('@')[1], dest_domain: target.split('@')[1], is_forwarding: 1, active: 1 }).execute();
+    },
+    async addUserAliasAddress(user, address) {
+      await db.insertInto('forwardings').values({ address, forwarding: user, domain: address.split('@')[1], dest_domain: user.split('@')[1], is_alias: 1, active: 1 }).execute();
+    },
+    async seedMlmmjList(address) {
+      const domain = address.split('@')[1]!;
+      await db.insertInto('maillists').values({ address, domain, transport: `mlmmj:${domain}/${address.split('@')[0]}`, mlid: randomUUID(), created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }).execute();
+    },
+    async ldapEntry() {
+      throw new Error('ldapEntry: LDAP only');
     },
   };
 }
@@ -182,6 +270,7 @@ function ldapProbe(h: Harness): Probe {
   const domainDn = (d: string) => `domainName=${d},o=domains,${slapd.suffix}`;
   const userDn = (u: string) => `mail=${u},ou=Users,${domainDn(u.split('@')[1]!)}`;
   const adminDn = (u: string) => `mail=${u},o=domainAdmins,${slapd.suffix}`;
+  const aliasDn = (a: string) => `mail=${a},ou=Aliases,${domainDn(a.split('@')[1]!)}`;
 
   async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
     const client = new Client({ url: slapd.url, timeout: 10_000 });
@@ -211,6 +300,7 @@ function ldapProbe(h: Harness): Probe {
     withClient((client) => client.modify(dn, new Change({ operation, modification: new Attribute({ type, values: vals }) })));
 
   return {
+    ...ldapUserProbe(h),
     async domain(name) {
       const entry = await read(domainDn(name));
       if (!entry) return undefined;
@@ -302,17 +392,101 @@ function ldapProbe(h: Harness): Probe {
       const entries = await search(slapd.suffix, new PresenceFilter({ attribute: 'objectClass' }), ['*', 'modifyTimestamp'], 'sub');
       const deleted = await h.iredadmin.selectFrom('deleted_mailboxes').selectAll().execute();
       return {
-        entries: entries.map((e) => JSON.stringify(e, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : Array.isArray(v) ? [...v].sort() : v))).sort(),
+        // Attribute order is not part of an entry (an undone modify may put a value back last).
+        entries: entries.map((e) => JSON.stringify(Object.fromEntries(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : 1))), (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : Array.isArray(v) ? [...v].sort() : v))).sort(),
         deleted_mailboxes: deleted.map((r) => JSON.stringify(r)).sort(),
       };
     },
     async adminPasswordHash(username) {
       return first(await read(adminDn(username), ['userPassword']), 'userPassword');
     },
+    async mailUserPasswordHash(username) {
+      return first(await read(userDn(username), ['userPassword']), 'userPassword');
+    },
     setAdminActive: (username, active) => modify(adminDn(username), 'replace', 'accountStatus', [active ? 'active' : 'disabled']),
     setAdminPasswordHash: (username, hash) => modify(adminDn(username), 'replace', 'userPassword', [hash]),
     deleteAdmin: (username) => withClient((client) => client.del(adminDn(username))),
     grantDomain: (username, domain) => modify(domainDn(domain), 'add', 'domainAdmin', [username]),
+    async standaloneAdmin(username) {
+      const entry = await read(adminDn(username));
+      if (!entry) return undefined;
+      const settings: Settings = {};
+      for (const raw of values(entry, 'accountSetting')) {
+        const colon = raw.indexOf(':');
+        const key = raw.slice(0, colon);
+        const value = raw.slice(colon + 1);
+        settings[key] = key.startsWith('create_max_') ? Number(value) : value;
+      }
+      const disabled = values(entry, 'disabledService');
+      if (disabled.includes('view_mail_log')) settings.disable_viewing_mail_log = 'yes';
+      if (disabled.includes('manage_quarantined_mails')) settings.disable_managing_quarantined_mails = 'yes';
+      return {
+        name: first(entry, 'cn') ?? '', language: first(entry, 'preferredLanguage') ?? '', active: first(entry, 'accountStatus') === 'active' ? 1 : 0,
+        passwordHash: first(entry, 'userPassword') ?? '', passwordChanged: (first(entry, 'shadowLastChange') ?? '').padStart(8, '0'), settings,
+      };
+    },
+    async adminGrants(username) {
+      const domains = await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAdmin', value: username }), ['domainName']);
+      const global = [adminDn(username), userDn(username)];
+      let isGlobal = false;
+      for (const dn of global) if (first(await read(dn, ['domainGlobalAdmin']), 'domainGlobalAdmin') === 'yes') isGlobal = true;
+      return [...(isGlobal ? ['ALL'] : []), ...domains.map((e) => first(e, 'domainName')!)].sort();
+    },
+    async setAdminGrants(username, grants) {
+      for (const domain of await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAdmin', value: username }), ['domainName'])) {
+        await modify(domainDn(first(domain, 'domainName')!), 'delete', 'domainAdmin', [username]);
+      }
+      for (const domain of grants.filter((g) => g !== 'ALL')) await modify(domainDn(domain), 'add', 'domainAdmin', [username]);
+      await modify(adminDn(username), 'replace', 'domainGlobalAdmin', [grants.includes('ALL') ? 'yes' : 'no']);
+    },
+    async alias(address) {
+      const entry = await read(aliasDn(address));
+      if (!entry || !values(entry, 'objectClass').includes('mailAlias')) return undefined;
+      const active = first(entry, 'accountStatus') === 'active' ? 1 : 0;
+      return {
+        name: first(entry, 'cn') ?? '',
+        accesspolicy: first(entry, 'accessPolicy') ?? 'public',
+        domain: address.split('@')[1]!,
+        active,
+        members: values(entry, 'mailForwardingAddress').sort().map((member) => ({ address: member, active })),
+      };
+    },
+    async aliasesIn(domain) {
+      const entries = await withClient(async (client) => {
+        try {
+          return (await client.search(`ou=Aliases,${domainDn(domain)}`, { scope: 'one', filter: new EqualityFilter({ attribute: 'objectClass', value: 'mailAlias' }), attributes: ['mail'] })).searchEntries;
+        } catch (error) {
+          if ((error as { code?: number }).code === 32) return [];
+          throw error;
+        }
+      });
+      return entries.map((e) => first(e, 'mail')!).sort();
+    },
+    async deliveringTo(targets) {
+      const pairs: [string, string][] = [];
+      for (const target of targets) {
+        for (const entry of await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'mailForwardingAddress', value: target }), ['mail'], 'sub')) {
+          pairs.push([first(entry, 'mail')!, target]);
+        }
+      }
+      return pairs.sort((a, b) => (a.join() < b.join() ? -1 : 1));
+    },
+    addForwarding: (user, target) => modify(userDn(user), 'add', 'mailForwardingAddress', [target]),
+    addUserAliasAddress: (user, address) => modify(userDn(user), 'add', 'shadowAddress', [address]),
+    async seedMlmmjList(address) {
+      const [local, domain] = address.split('@') as [string, string];
+      await withClient((client) => client.add(`mail=${address},ou=Groups,${domainDn(domain)}`, {
+        objectClass: ['mailList'], mail: [address], accountStatus: ['active'], enabledService: ['mail', 'deliver', 'mlmmj'],
+        mtaTransport: [`mlmmj:${domain}/${local}`], mailingListID: [randomUUID()],
+      }));
+    },
+    async ldapEntry(kind, address) {
+      const entry = await read(kind === 'alias' ? aliasDn(address) : adminDn(address));
+      if (!entry) return undefined;
+      const out: Record<string, string[]> = {};
+      for (const name of Object.keys(entry)) if (name !== 'dn' && values(entry, name).length > 0) out[name.toLowerCase()] = values(entry, name);
+      return out;
+    },
   };
 }
 

@@ -4,7 +4,7 @@ const shared = {
   name: text({ description: 'Display name.', example: 'Sales team' }),
   cn: text({ description: 'Legacy name of `name` (before iRedAdmin-Pro-SQL 2.5.0).' }),
   accessPolicy: text({
-    description: 'Who may send to the alias: public, domain, subdomain, membersonly, moderatorsonly, allowedonly, membersandmoderatorsonly. Anything else is refused.',
+    description: 'Who may send to the alias: public, domain, subdomain, membersonly, moderatorsonly, allowedonly, membersandmoderatorsonly. Anything else is refused. SQL backends only: on LDAP an alias is open to every sender, so public (or empty) is accepted and any other policy is NOT_SUPPORTED_BY_BACKEND.',
     code: 'INVALID_ACCESS_POLICY',
     example: 'membersonly',
   }, 30),

@@ -30,7 +30,6 @@
  *   in settings.enabled_services, which holds the other (API-named) services.
  * - An empty `name` writes no cn (the schema does not require one), so GET shows '' as on SQL.
  */
-import { sql } from 'kysely';
 import type { DomainStore } from '#lib/storage/store';
 import type { Domain, DomainChanges, DomainExtras, NewDomain, Page, PagedResult } from '#lib/model/types';
 import type { Settings } from '#lib/model/settings-codec';
@@ -41,6 +40,9 @@ import { and, anyOf, endsWith, eq, not, objectClass, or, present } from '#lib/st
 import { decodeAccountSetting, encodeAccountSetting, type DomainLimits } from '#lib/storage/ldap/account-setting';
 import { inBatches, isoFromGeneralizedTime, rdnDepth, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
+import { forgetMailboxUsage, recordDeletedMailboxes } from '#lib/storage/ldap/iredadmin-rows';
+import { aliasDomainsOf, shadowAddressesIn } from '#lib/storage/ldap/alias-domain-addresses';
+import { syncAliasDomainAddresses } from '#lib/storage/ldap/alias-domain-sync';
 
 const DOMAIN_ATTRIBUTES = [
   'domainName', 'cn', 'mtaTransport', 'accountStatus', 'enabledService', 'accountSetting', 'domainBackupMX',
@@ -271,6 +273,8 @@ export class LdapDomainStore implements DomainStore {
         mailForwardingAddress: targets,
       };
       if (!isActive(owner)) attributes.domainStatus = ['disabled'];
+      const aliasDomainCatchalls = shadowAddressesIn('@' + domain, await aliasDomainsOf(this.ctx, domain));
+      if (aliasDomainCatchalls.length > 0) attributes.shadowAddress = aliasDomainCatchalls;
       await writer.add(dn, attributes);
     });
   }
@@ -292,22 +296,32 @@ export class LdapDomainStore implements DomainStore {
     await this.setWithService(domain, attribute, address ? [address] : [], service);
   }
 
+  /** Also gives every account of the domain its shadowAddress in each new alias domain, and takes those of removed ones away. */
   async setAliasDomains(domain: string, aliases: string[]): Promise<void> {
-    await this.setWithService(domain, 'domainAliasName', [...aliases].sort(), 'domainalias');
+    const after = [...new Set(aliases.map((name) => name.toLowerCase()))].sort();
+    await this.ctx.session.write(async (writer) => {
+      const before = await aliasDomainsOf(this.ctx, domain);
+      if (!(await this.replaceWithService(writer, domain, 'domainAliasName', after, 'domainalias'))) return;
+      await syncAliasDomainAddresses(this.ctx, writer, domain, before, after);
+    });
   }
 
   /** Replaces a domain attribute and keeps the enabledService that switches it on in step. */
   private async setWithService(domain: string, attribute: string, values: string[], service: string): Promise<void> {
+    await this.ctx.session.write((writer) => this.replaceWithService(writer, domain, attribute, values, service));
+  }
+
+  /** False when there is no such domain. */
+  private async replaceWithService(writer: LdapWriter, domain: string, attribute: string, values: string[], service: string): Promise<boolean> {
     const dn = this.ctx.dit.domainDn(domain);
-    await this.ctx.session.write(async (writer) => {
-      const entry = await this.connection.read(dn, ['enabledService', attribute], objectClass('mailDomain'));
-      if (!entry) return;
-      const has = storedValues(entry, 'enabledService', (value) => value.toLowerCase() === service);
-      const changes = { replace: { [attribute]: values }, add: {} as Record<string, string[]>, delete: {} as Record<string, string[]> };
-      if (values.length > 0 && has.length === 0) changes.add.enabledService = [service];
-      if (values.length === 0 && has.length > 0) changes.delete.enabledService = has;
-      await writer.modify(dn, changes, entry);
-    });
+    const entry = await this.connection.read(dn, ['enabledService', attribute], objectClass('mailDomain'));
+    if (!entry) return false;
+    const has = storedValues(entry, 'enabledService', (value) => value.toLowerCase() === service);
+    const changes = { replace: { [attribute]: values }, add: {} as Record<string, string[]>, delete: {} as Record<string, string[]> };
+    if (values.length > 0 && has.length === 0) changes.add.enabledService = [service];
+    if (values.length === 0 && has.length > 0) changes.delete.enabledService = has;
+    await writer.modify(dn, changes, entry);
+    return true;
   }
 
   async delete(domain: string, options: { deleteDate: string | null; admin: string }): Promise<boolean> {
@@ -338,47 +352,12 @@ export class LdapDomainStore implements DomainStore {
         if (gone.length > 0) await writer.modify(entry.dn, { delete: { domainAdmin: gone } }, entry);
       }
 
-      await this.recordDeletedMailboxes(writer, domain, users, options);
-      await this.forgetUsedQuota(domain);
+      // The maildirs stay on disk; Dovecot's rows of the domain go (iRedAdmin drops them too).
+      const mailboxes = users.map((user) => ({ username: (user.first('mail') ?? '').toLowerCase(), domain, maildir: user.first('homeDirectory') ?? '' }));
+      await recordDeletedMailboxes(this.ctx, writer, mailboxes, options);
+      await forgetMailboxUsage(this.ctx, { domain });
       return true;
     });
-  }
-
-  /** iredadmin.deleted_mailboxes (MariaDB on LDAP servers): one row per maildir, removed again on rollback. */
-  private async recordDeletedMailboxes(writer: LdapWriter, domain: string, users: LdapEntry[], options: { deleteDate: string | null; admin: string }): Promise<void> {
-    if (users.length === 0) return;
-    const rows = users.map((user) => ({
-      username: (user.first('mail') ?? '').toLowerCase(),
-      domain,
-      maildir: user.first('homeDirectory') ?? '',
-      admin: options.admin,
-      delete_date: options.deleteDate,
-    }));
-    const result = await this.ctx.iredadmin.insertInto('deleted_mailboxes').values(rows).executeTakeFirst();
-    const firstId = Number(result.insertId ?? 0);
-    writer.record('insert iredadmin.deleted_mailboxes', async () => {
-      await this.ctx.iredadmin
-        .deleteFrom('deleted_mailboxes')
-        .where('domain', '=', domain)
-        .where('admin', '=', options.admin)
-        .where('username', 'in', rows.map((row) => row.username))
-        .where('id', '>=', firstId)
-        .execute();
-    });
-  }
-
-  /**
-   * Dovecot's used_quota lives in iredadmin on LDAP servers (storage.md §3.3); iRedAdmin drops
-   * the domain's rows. Our own schema does not create that table, so a missing table is fine.
-   */
-  private async forgetUsedQuota(domain: string): Promise<void> {
-    try {
-      await sql`delete from used_quota where domain = ${domain}`.execute(this.ctx.iredadmin);
-    } catch (error) {
-      const e = error as { errno?: number; code?: string };
-      if (e.errno === 1146 || e.code === 'ER_NO_SUCH_TABLE' || e.code === '42P01') return;
-      throw error;
-    }
   }
 
   async admins(domain: string): Promise<string[]> {

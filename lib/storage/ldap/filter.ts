@@ -21,6 +21,11 @@ export function endsWith(attribute: string, suffix: string): Filter {
   return new SubstringFilter({ attribute, final: suffix });
 }
 
+/** `(attribute=*<text>*)`: the text is one literal substring item. */
+export function contains(attribute: string, text: string): Filter {
+  return new SubstringFilter({ attribute, any: [text] });
+}
+
 export function and(...filters: Filter[]): Filter {
   return filters.length === 1 ? filters[0]! : new AndFilter({ filters });
 }

@@ -14,20 +14,13 @@
 import type { IdentityStore } from '#lib/storage/store';
 import type { AdminIdentity } from '#lib/model/types';
 import type { Settings } from '#lib/model/settings-codec';
-import { ApiError } from '#lib/http/errors';
-import { domainOf, localPartOf } from '#lib/model/addresses';
-import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
+import { domainOf } from '#lib/model/addresses';
+import type { LdapEntry } from '#lib/storage/ldap/client';
 import { and, eq, objectClass } from '#lib/storage/ldap/filter';
-import { encodeAccountSetting } from '#lib/storage/ldap/account-setting';
-import { daysSinceEpoch, type LdapContext } from '#lib/storage/ldap/context';
+import type { LdapContext } from '#lib/storage/ldap/context';
+import { LdapAdminStore } from '#lib/storage/ldap/admins';
 
 const IDENTITY_ATTRIBUTES = ['userPassword', 'accountStatus', 'domainGlobalAdmin', 'enabledService'];
-
-/** Admin settings that LDAP keeps as disabledService values instead (storage.md §2.2). */
-const DISABLED_SERVICE_SETTINGS: Record<string, string> = {
-  disable_viewing_mail_log: 'view_mail_log',
-  disable_managing_quarantined_mails: 'manage_quarantined_mails',
-};
 
 function yes(value: string | undefined): boolean {
   return (value ?? '').toLowerCase() === 'yes';
@@ -43,6 +36,17 @@ function isAddress(username: string): boolean {
   return at > 0 && at === username.lastIndexOf('@') && at < username.length - 1;
 }
 
+/** Domains whose domainAdmin names the address, sorted (also read by the admin store). */
+export async function domainsAdministeredBy(ctx: LdapContext, username: string): Promise<string[]> {
+  const entries = await ctx.session.connection.search(ctx.dit.domainsBase, {
+    scope: 'one',
+    filter: and(objectClass('mailDomain'), eq('domainAdmin', username)),
+    attributes: ['domainName'],
+    paged: true,
+  });
+  return [...new Set(entries.map((entry) => (entry.first('domainName') ?? '').toLowerCase()).filter(Boolean))].sort();
+}
+
 export class LdapIdentityStore implements IdentityStore {
   constructor(private readonly ctx: LdapContext) {}
 
@@ -50,15 +54,8 @@ export class LdapIdentityStore implements IdentityStore {
     return this.ctx.session.connection;
   }
 
-  /** Domains whose domainAdmin names the address, sorted. */
-  private async managedDomains(username: string): Promise<string[]> {
-    const entries = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'one',
-      filter: and(objectClass('mailDomain'), eq('domainAdmin', username)),
-      attributes: ['domainName'],
-      paged: true,
-    });
-    return [...new Set(entries.map((entry) => (entry.first('domainName') ?? '').toLowerCase()).filter(Boolean))].sort();
+  private managedDomains(username: string): Promise<string[]> {
+    return domainsAdministeredBy(this.ctx, username);
   }
 
   private readStandalone(username: string, attributes: string[]) {
@@ -120,38 +117,8 @@ export class LdapIdentityStore implements IdentityStore {
     return users.length > 0;
   }
 
-  async createStandaloneAdmin(admin: { username: string; passwordHash: string; name: string; language: string; isGlobalAdmin: boolean; active: boolean; settings: Settings }): Promise<void> {
-    const settings: Settings = {};
-    const disabledService: string[] = [];
-    for (const [key, value] of Object.entries(admin.settings)) {
-      const service = DISABLED_SERVICE_SETTINGS[key];
-      if (service) {
-        if (value) disabledService.push(service);
-      } else {
-        settings[key] = value;
-      }
-    }
-    const attributes: Record<string, string[]> = {
-      objectClass: ['mailAdmin'],
-      mail: [admin.username],
-      userPassword: [admin.passwordHash],
-      accountStatus: [admin.active ? 'active' : 'disabled'],
-      cn: [admin.name || localPartOf(admin.username)],
-      // iRedAdmin writes `no` for admins that are not global (libs/ldaplib/iredldif.py).
-      domainGlobalAdmin: [admin.isGlobalAdmin ? 'yes' : 'no'],
-      shadowLastChange: [String(daysSinceEpoch())],
-    };
-    if (admin.language) attributes.preferredLanguage = [admin.language];
-    const accountSetting = encodeAccountSetting(settings);
-    if (accountSetting.length > 0) attributes.accountSetting = accountSetting;
-    if (disabledService.length > 0) attributes.disabledService = disabledService;
-    await this.ctx.session.write(async (writer) => {
-      try {
-        await writer.add(this.ctx.dit.adminDn(admin.username), attributes);
-      } catch (error) {
-        if (resultCode(error) === LDAP_RESULT.alreadyExists) throw new ApiError('ALREADY_EXISTS');
-        throw error;
-      }
-    });
+  /** The entry AdminStore.create writes (POST /api/admin); here for the start-up bootstrap and test seeding. */
+  createStandaloneAdmin(admin: { username: string; passwordHash: string; name: string; language: string; isGlobalAdmin: boolean; active: boolean; settings: Settings }): Promise<void> {
+    return new LdapAdminStore(this.ctx).create(admin);
   }
 }

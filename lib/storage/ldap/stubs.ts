@@ -1,11 +1,10 @@
 /**
- * Account stores that do not exist on LDAP yet (issue 4 continues with users, aliases, lists
- * and LDIF once their SQL versions have landed). Every method answers NOT_SUPPORTED_BY_BACKEND,
- * so the API replies with a code instead of crashing. A Proxy supplies the methods, so these
- * stubs keep compiling while the interfaces grow.
+ * Account stores that do not exist on LDAP yet (issue 4 continues with users). Every method
+ * answers NOT_SUPPORTED_BY_BACKEND, so the API replies with a code instead of crashing. A Proxy
+ * supplies the methods, so these stubs keep compiling while the interfaces grow.
  */
 import { ApiError } from '#lib/http/errors';
-import type { AdminStore, AliasStore, UserStore } from '#lib/storage/store';
+import type { UserStore } from '#lib/storage/store';
 
 class NotSupportedOnLdap {
   constructor(readonly area: string) {
@@ -27,22 +26,16 @@ export class LdapUserStoreStub extends NotSupportedOnLdap {
   }
 }
 
-/** Mail aliases on LDAP: not yet. */
+/**
+ * Mail aliases on LDAP were a stub until lib/storage/ldap/aliases.ts; the class stays because
+ * test/interop/mailstack.test.ts asks whether the alias store is still one.
+ */
 export class LdapAliasStoreStub extends NotSupportedOnLdap {
   constructor() {
     super('aliases');
   }
 }
 
-/** Standalone admins (the /api/admin routes) on LDAP: not yet. */
-export class LdapAdminStoreStub extends NotSupportedOnLdap {
-  constructor() {
-    super('admins');
-  }
-}
-
 export const notYetOnLdap = {
   users: (): UserStore => new LdapUserStoreStub() as unknown as UserStore,
-  aliases: (): AliasStore => new LdapAliasStoreStub() as unknown as AliasStore,
-  admins: (): AdminStore => new LdapAdminStoreStub() as unknown as AdminStore,
 };

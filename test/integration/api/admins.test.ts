@@ -1,17 +1,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GLOBAL_ADMIN, seedMailbox, snapshot, startHarness, VMAIL_TABLES, type ApiClient, type Harness } from '../../support/api';
-import { parseSettings } from '#lib/model/settings-codec';
+import { GLOBAL_ADMIN, startHarness, type ApiClient, type Harness } from '../../support/api';
+import { probe, seedMailbox, type Probe } from '../../support/probe';
 import { verifyPassword } from '#lib/auth/passwords';
 
 /**
  * Standalone admins: /api/admin/<mail> (pro-api-behaviour §1.6.3, §1.7, §1.11; fixes #20
  * and #21 of §1.12). Only global admins may call these routes; nobody can lock itself out.
+ * Storage is read through test/support/probe.ts (SQL `admin` + domain_admins rows; LDAP
+ * mailAdmin entries + domainAdmin values).
  */
 let h: Harness;
+let p: Probe;
 let admin: ApiClient;
 before(async () => {
   h = await startHarness();
+  p = probe(h);
   admin = await h.loggedIn();
   await admin.post('/api/domain/hosted.test', { name: 'Hosted' });
   await admin.put('/api/domain/hosted.test', { aliasDomains: 'hosted-alias.test' });
@@ -19,10 +23,10 @@ before(async () => {
 after(async () => { await h?.close(); });
 
 const PASSWORD = 'Str0ng!Passw0rd';
-const adminRow = (username: string) => h.vmail.selectFrom('admin').selectAll().where('username', '=', username).executeTakeFirst();
-const grants = async (username: string) =>
-  (await h.vmail.selectFrom('domain_admins').select('domain').where('username', '=', username).execute()).map((r) => r.domain).sort();
-const ADMIN_TABLES = [...VMAIL_TABLES];
+const adminRow = (username: string) => p.standaloneAdmin(username);
+const grants = (username: string) => p.adminGrants(username);
+/** All account storage, to compare around refused requests. */
+const state = () => p.snapshot();
 
 describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
   test('POST stores every parameter: the admin row, a hashed password, the limits in admin.settings', async () => {
@@ -36,15 +40,28 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     assert.ok(row, 'stored lower-case');
     assert.equal(row.name, 'The Boss');
     assert.equal(row.language, 'de_DE');
-    assert.equal(Number(row.active), 1);
-    assert.match(row.password, /^\{SSHA512\}/);
-    assert.ok(await verifyPassword(PASSWORD, row.password));
-    assert.deepEqual(parseSettings(row.settings), {
+    assert.equal(row.active, 1);
+    assert.match(row.passwordHash, /^\{SSHA512\}/);
+    assert.ok(await verifyPassword(PASSWORD, row.passwordHash));
+    assert.deepEqual(row.settings, {
       create_new_domains: 'yes', create_max_domains: 5, create_max_quota: 2, create_quota_unit: 'TB',
       create_max_users: 100, create_max_aliases: 200, create_max_lists: 300,
       disable_viewing_mail_log: 'yes', disable_managing_quarantined_mails: 'yes',
     });
-    assert.match(String(row.settings), /^[a-z_]+:[^;]+;(?:[a-z_]+:[^;]+;)*$/, 'k:v; encoding');
+    if (h.ldap) {
+      // storage.md §2.2, §6.3: limits in accountSetting, the two restrictions as disabledService.
+      const entry = await p.ldapEntry('admin', 'boss@partner.test');
+      assert.deepEqual(entry?.objectclass, ['mailAdmin']);
+      assert.deepEqual(entry?.domainglobaladmin, ['no']);
+      assert.deepEqual([...(entry?.accountsetting ?? [])].sort(), [
+        'create_max_aliases:200', 'create_max_domains:5', 'create_max_lists:300', 'create_max_quota:2', 'create_max_users:100', 'create_new_domains:yes', 'create_quota_unit:TB',
+      ]);
+      assert.deepEqual([...(entry?.disabledservice ?? [])].sort(), ['manage_quarantined_mails', 'view_mail_log']);
+      assert.match(entry?.shadowlastchange?.[0] ?? '', /^\d+$/);
+    } else {
+      const stored = await h.vmail.selectFrom('admin').select('settings').where('username', '=', 'boss@partner.test').executeTakeFirstOrThrow();
+      assert.match(String(stored.settings), /^[a-z_]+:[^;]+;(?:[a-z_]+:[^;]+;)*$/, 'k:v; encoding');
+    }
     assert.deepEqual(await grants('boss@partner.test'), [], 'a normal admin has no domain_admins rows yet');
     await h.loggedIn('boss@partner.test', PASSWORD);
   });
@@ -54,29 +71,31 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     const row = await adminRow('chief@partner.test');
     assert.equal(row?.name, 'Chief', 'legacy cn accepted');
     assert.equal(row?.language, 'fr_FR', 'legacy preferredLanguage accepted');
-    assert.equal(Number(row?.active), 1);
-    assert.deepEqual(parseSettings(row?.settings), {});
+    assert.equal(row?.active, 1);
+    assert.deepEqual(row?.settings, {});
     assert.deepEqual(await grants('chief@partner.test'), ['ALL']);
     const chief = await h.loggedIn('chief@partner.test', PASSWORD);
     assert.equal((await chief.get('/api/admin/boss@partner.test')).body._success, true, 'the new global admin may manage admins');
   });
 
   test('POST without password is PW_EMPTY (fix #21); a weak one gets every PW_* code, comma-joined', async () => {
-    const before = await snapshot(h.vmail, ADMIN_TABLES);
+    const before = await state();
     assert.deepEqual((await admin.post('/api/admin/nopw@partner.test', { name: 'x' })).body, { _success: false, _msg: 'PW_EMPTY' });
     assert.deepEqual((await admin.post('/api/admin/nopw@partner.test', { password: '   ' })).body, { _success: false, _msg: 'PW_EMPTY' });
     assert.deepEqual((await admin.post('/api/admin/nopw@partner.test', { password: 'weak' })).body, {
       _success: false, _msg: 'PW_SHORTER_THAN_MIN_LENGTH,PW_NO_UPPERCASE,PW_NO_DIGIT_NUMBER,PW_NO_SPECIAL_CHAR',
     });
     assert.deepEqual((await admin.post('/api/admin/nopw@partner.test', { password: 'None' })).body._success, false, 'the literal "None" is not a password');
-    assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before);
+    assert.deepEqual(await state(), before);
   });
 
   test('POST in a locally hosted domain (or alias domain): CAN_NOT_BE_LOCAL_DOMAIN; existing admin or user: ALREADY_EXISTS', async () => {
     assert.deepEqual((await admin.post('/api/admin/x@hosted.test', { password: PASSWORD })).body, { _success: false, _msg: 'CAN_NOT_BE_LOCAL_DOMAIN' });
     assert.deepEqual((await admin.post('/api/admin/x@hosted-alias.test', { password: PASSWORD })).body, { _success: false, _msg: 'CAN_NOT_BE_LOCAL_DOMAIN' });
     assert.deepEqual((await admin.post('/api/admin/boss@partner.test', { password: PASSWORD })).body, { _success: false, _msg: 'ALREADY_EXISTS' });
-    // A mailbox left behind in a domain that is no longer hosted still owns its address.
+    // A mailbox left behind in a domain that is no longer hosted still owns its address. (SQL
+    // only: on LDAP a user's entry lives below its domain's entry, so none outlives its domain.)
+    if (h.ldap) return;
     await seedMailbox(h, 'leftover@gone.test');
     assert.deepEqual((await admin.post('/api/admin/leftover@gone.test', { password: PASSWORD })).body, { _success: false, _msg: 'ALREADY_EXISTS' });
     assert.equal(await adminRow('leftover@gone.test'), undefined);
@@ -86,7 +105,7 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => admin.post('/api/admin/race@partner.test', { password: PASSWORD, isGlobalAdmin: 'yes' })));
     assert.equal(results.filter((r) => r.body._success === true).length, 1);
     assert.ok(results.every((r) => r.body._success === true || r.body._msg === 'ALREADY_EXISTS'), JSON.stringify(results.map((r) => r.body)));
-    assert.equal((await h.vmail.selectFrom('admin').selectAll().where('username', '=', 'race@partner.test').execute()).length, 1);
+    assert.ok(await adminRow('race@partner.test'), 'one admin (one row, or one entry: its DN is unique)');
     assert.deepEqual(await grants('race@partner.test'), ['ALL']);
   });
 
@@ -119,25 +138,25 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
 
   test('PUT applies max* whenever present (fix #20), 0 removes a limit, quotaUnit alone changes the unit', async () => {
     assert.deepEqual((await admin.put('/api/admin/boss@partner.test', { maxDomains: '2' }, { as: 'query' })).body, { _success: true });
-    let settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    let settings = (await adminRow('boss@partner.test'))!.settings;
     assert.equal(settings.create_max_domains, 2, 'maxDomains alone applies, in the query string too (WHMCS)');
     await admin.put('/api/admin/boss@partner.test', { maxUsers: '0', maxAliases: '7' });
-    settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    settings = (await adminRow('boss@partner.test'))!.settings;
     assert.equal(settings.create_max_users, undefined, '0 removes the limit');
     assert.equal(settings.create_max_aliases, 7);
     assert.equal(settings.create_max_lists, 300, 'untouched keys stay');
     await admin.put('/api/admin/boss@partner.test', { quotaUnit: 'gb' });
-    settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    settings = (await adminRow('boss@partner.test'))!.settings;
     assert.deepEqual([settings.create_max_quota, settings.create_quota_unit], [2, 'GB']);
     await admin.put('/api/admin/boss@partner.test', { maxQuota: '0' });
-    settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    settings = (await adminRow('boss@partner.test'))!.settings;
     assert.equal(settings.create_max_quota, undefined);
     assert.equal(settings.create_quota_unit, undefined);
     await admin.put('/api/admin/boss@partner.test', { maxQuota: '500' });
-    settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    settings = (await adminRow('boss@partner.test'))!.settings;
     assert.deepEqual([settings.create_max_quota, settings.create_quota_unit], [500, 'MB'], 'MB when no unit is given');
     await admin.put('/api/admin/boss@partner.test', { disableViewingMailLog: 'no' });
-    settings = parseSettings((await adminRow('boss@partner.test'))?.settings);
+    settings = (await adminRow('boss@partner.test'))!.settings;
     assert.equal(settings.disable_viewing_mail_log, undefined);
     assert.equal(settings.disable_managing_quarantined_mails, 'yes');
   });
@@ -147,23 +166,23 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     let row = await adminRow('boss@partner.test');
     assert.deepEqual([row?.name, row?.language], ['Renamed', 'en_US']);
     await admin.put('/api/admin/boss@partner.test', { accountStatus: 'enabled' });
-    assert.equal(Number((await adminRow('boss@partner.test'))?.active), 0);
+    assert.equal((await adminRow('boss@partner.test'))?.active, 0);
     await admin.put('/api/admin/boss@partner.test', { accountStatus: 'active' });
-    assert.equal(Number((await adminRow('boss@partner.test'))?.active), 1);
+    assert.equal((await adminRow('boss@partner.test'))?.active, 1);
     await admin.put('/api/admin/boss@partner.test', { isGlobalAdmin: 'yes', maxDomains: '99' });
     assert.deepEqual(await grants('boss@partner.test'), ['ALL', 'hosted.test']);
-    assert.equal(parseSettings((await adminRow('boss@partner.test'))?.settings).create_max_domains, 2, 'limits discarded with isGlobalAdmin=yes');
+    assert.equal((await adminRow('boss@partner.test'))?.settings.create_max_domains, 2, 'limits discarded with isGlobalAdmin=yes');
     await admin.put('/api/admin/boss@partner.test', { isGlobalAdmin: 'no' });
     assert.deepEqual(await grants('boss@partner.test'), ['hosted.test']);
     row = await adminRow('boss@partner.test');
-    assert.ok(await verifyPassword(PASSWORD, String(row?.password)), 'a PUT without password keeps it');
+    assert.ok(await verifyPassword(PASSWORD, String(row?.passwordHash)), 'a PUT without password keeps it');
   });
 
   test('PUT of a missing admin or of a mail user: NO_SUCH_ACCOUNT and nothing written', async () => {
-    const before = await snapshot(h.vmail, ADMIN_TABLES);
+    const before = await state();
     assert.deepEqual((await admin.put('/api/admin/ghost@partner.test', { isGlobalAdmin: 'yes', name: 'x' })).body, { _success: false, _msg: 'NO_SUCH_ACCOUNT' });
     assert.deepEqual((await admin.put('/api/admin/useradmin@hosted.test', { name: 'x' })).body, { _success: false, _msg: 'NO_SUCH_ACCOUNT' });
-    assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before);
+    assert.deepEqual(await state(), before);
   });
 
   test('changing the password ends every login made with the old one (cookie and bearer)', async () => {
@@ -176,11 +195,11 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     bearerClient.clearCookies();
     assert.equal((await cookieClient.get('/api/domains')).body._success, true);
     assert.equal((await bearerClient.get('/api/domains', {}, { token })).body._success, true);
-    const before = String((await adminRow('rotate@partner.test'))?.passwordlastchange);
+    const before = String((await adminRow('rotate@partner.test'))?.passwordChanged);
     assert.deepEqual((await admin.put('/api/admin/rotate@partner.test', { password: 'N3w!Password#' })).body, { _success: true });
     const row = await adminRow('rotate@partner.test');
-    assert.ok(await verifyPassword('N3w!Password#', String(row?.password)));
-    assert.ok(String(row?.passwordlastchange) >= before);
+    assert.ok(await verifyPassword('N3w!Password#', String(row?.passwordHash)));
+    assert.ok(String(row?.passwordChanged) >= before);
     assert.deepEqual((await cookieClient.get('/api/domains')).body, { _success: false, _msg: 'LOGIN_REQUIRED' });
     assert.deepEqual((await bearerClient.get('/api/domains', {}, { token })).body, { _success: false, _msg: 'LOGIN_REQUIRED' });
     assert.equal((await h.client().login('rotate@partner.test', PASSWORD)).body._msg, 'INVALID_CREDENTIALS');
@@ -189,11 +208,11 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
 
   test('nobody locks itself out: no deleting itself, dropping its own global flag or disabling itself', async () => {
     const me = GLOBAL_ADMIN.username;
-    const before = await snapshot(h.vmail, ADMIN_TABLES);
+    const before = await state();
     assert.deepEqual((await admin.delete(`/api/admin/${me}`)).body, { _success: false, _msg: 'CANNOT_CHANGE_OWN_ACCOUNT' });
     assert.deepEqual((await admin.put(`/api/admin/${me}`, { isGlobalAdmin: 'no' })).body, { _success: false, _msg: 'CANNOT_CHANGE_OWN_ACCOUNT' });
     assert.deepEqual((await admin.put(`/api/admin/${me}`, { accountStatus: 'disabled' })).body, { _success: false, _msg: 'CANNOT_CHANGE_OWN_ACCOUNT' });
-    assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before);
+    assert.deepEqual(await state(), before);
     assert.equal((await admin.get('/api/domains')).body._success, true, 'still logged in');
     assert.deepEqual((await admin.put(`/api/admin/${me}`, { name: 'Me', isGlobalAdmin: 'yes' })).body, { _success: true }, 'other changes to itself are fine');
     assert.deepEqual(await grants(me), ['ALL']);
@@ -212,14 +231,14 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     assert.equal(await adminRow('leaving@partner.test'), undefined);
     assert.deepEqual(await grants('leaving@partner.test'), []);
     assert.deepEqual((await leaving.get('/api/domains')).body, { _success: false, _msg: 'LOGIN_REQUIRED' });
-    const before = await snapshot(h.vmail, ADMIN_TABLES);
+    const before = await state();
     assert.deepEqual((await admin.delete('/api/admin/leaving@partner.test')).body, { _success: true });
     assert.deepEqual((await admin.delete('/api/admin/useradmin@hosted.test')).body, { _success: true });
-    assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before, "a mail user's admin rights are not this route's business");
+    assert.deepEqual(await state(), before, "a mail user's admin rights are not this route's business");
   });
 
   test('bad input on every admin route: a code, HTTP 200, and storage unchanged', async () => {
-    const before = await snapshot(h.vmail, ADMIN_TABLES);
+    const before = await state();
     const ok = { password: PASSWORD };
     const cases: [string, string, Record<string, string>, string][] = [
       ['POST', '/api/admin/not-an-address', ok, 'INVALID_MAIL'],
@@ -255,7 +274,7 @@ describe(`admin API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
       assert.equal(res.status, 200, `${method} ${path}`);
       assert.deepEqual(res.body, { _success: false, _msg: code }, `${method} ${path} ${JSON.stringify(params).slice(0, 80)}`);
     }
-    assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before);
+    assert.deepEqual(await state(), before);
   });
 
   test('the admin log records each action with [API], never a password', async () => {
@@ -299,13 +318,13 @@ describe('admin routes × roles', () => {
   for (const [method, path, params] of matrix) {
     for (const role of ['anonymous', 'other', 'owner', 'userAdmin', 'global'] as Role[]) {
       test(`${role} ${method} ${path}`, async () => {
-        const before = role === 'global' ? undefined : await snapshot(h.vmail, ADMIN_TABLES);
+        const before = role === 'global' ? undefined : await state();
         const res = await clients[role]!.call(method, path, params);
         assert.equal(res.status, 200);
         if (denied[role] === 'ok') assert.equal(res.body._success, true, JSON.stringify(res.body));
         else {
           assert.deepEqual(res.body, { _success: false, _msg: denied[role] });
-          assert.deepEqual(await snapshot(h.vmail, ADMIN_TABLES), before);
+          assert.deepEqual(await state(), before);
         }
       });
     }

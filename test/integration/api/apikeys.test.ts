@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { snapshot, startHarness, type ApiClient, type Harness } from '../../support/api';
+import { probe, type Probe } from '../../support/probe';
 import { cookieName } from '#lib/config';
 import { hashApiKey } from '#lib/auth/api-key';
 
@@ -11,6 +12,7 @@ import { hashApiKey } from '#lib/auth/api-key';
  * the creator re-check, logging with the key id, and malformed input refused with a code.
  */
 let h: Harness;
+let p: Probe;
 let global: ApiClient;
 let owner: ApiClient;
 let other: ApiClient;
@@ -24,6 +26,7 @@ const LOGIN_REQUIRED = { _success: false, _msg: 'LOGIN_REQUIRED' };
 
 before(async () => {
   h = await startHarness();
+  p = probe(h);
   global = await h.loggedIn();
   for (const d of ['a.test', 'b.test', 'c.test']) assert.equal((await global.post(`/api/domain/${d}`, { name: d })).body._success, true);
   await h.seedAdmin(OWNER.username, OWNER.password, { domains: ['a.test', 'b.test'] });
@@ -93,12 +96,12 @@ describe(`API keys (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     const { key, access } = await createKey(global, { name: 'reader' });
     assert.equal(access, 'ro');
     assert.equal((await h.client().get('/api/domain/a.test', {}, withKey(key))).body._success, true);
-    const before = await snapshot(h.vmail, ['domain', 'domain_admins']);
+    const before = await p.snapshot();
     assert.deepEqual((await h.client().put('/api/domain/a.test', { name: 'changed' }, withKey(key))).body, DENIED);
     assert.deepEqual((await h.client().post('/api/domain/new-ro.test', {}, withKey(key))).body, DENIED);
     assert.deepEqual((await h.client().delete('/api/domain/c.test', {}, withKey(key))).body, DENIED);
     assert.deepEqual((await h.client().put('/api/domain/admins/a.test', { addAdmin: OWNER.username }, withKey(key))).body, DENIED);
-    assert.deepEqual(await snapshot(h.vmail, ['domain', 'domain_admins']), before);
+    assert.deepEqual(await p.snapshot(), before);
   });
 
   test('a read-write unrestricted key acts as a global admin; its actions are logged as apikey:<id>', async () => {
@@ -141,8 +144,7 @@ describe(`API keys (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     assert.deepEqual((await client.delete('/api/domain/c.test', {}, withKey(key))).body, DENIED);
     // Global-admin routes are out of reach: the key is not global.
     assert.deepEqual((await client.post('/api/domain/new-limited.test', {}, withKey(key))).body, DENIED);
-    const b = await h.vmail.selectFrom('domain').select('description').where('domain', '=', 'b.test').executeTakeFirstOrThrow();
-    assert.equal(b.description, 'b.test');
+    assert.equal((await p.domain('b.test'))?.description, 'b.test');
   });
 
   test('a domain admin creates keys only for domains it manages, never unrestricted', async () => {
@@ -258,26 +260,25 @@ describe(`API keys (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     const use = (key: string, path = '/api/domains') => h.client().get(path, { name_only: '' }, withKey(key));
     assert.equal((await use(unrestricted.key)).body._success, true);
 
-    await h.vmail.updateTable('admin').set({ active: 0 }).where('username', '=', 'creator@admins.test').execute();
+    await p.setAdminActive('creator@admins.test', false);
     assert.deepEqual((await use(unrestricted.key)).body, LOGIN_REQUIRED);
     assert.deepEqual((await use(limited.key)).body, LOGIN_REQUIRED);
-    await h.vmail.updateTable('admin').set({ active: 1 }).where('username', '=', 'creator@admins.test').execute();
+    await p.setAdminActive('creator@admins.test', true);
     assert.equal((await use(unrestricted.key)).body._success, true);
 
     // Demoted to an admin of b.test only: the unrestricted key stops, the limited one keeps b.test.
-    await h.vmail.deleteFrom('domain_admins').where('username', '=', 'creator@admins.test').execute();
-    await h.vmail.insertInto('domain_admins').values({ username: 'creator@admins.test', domain: 'b.test', created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }).execute();
+    await p.setAdminGrants('creator@admins.test', ['b.test']);
     assert.deepEqual((await use(unrestricted.key)).body, LOGIN_REQUIRED);
     assert.deepEqual((await use(limited.key)).body._data, ['b.test']);
     assert.deepEqual((await use(limited.key, '/api/domain/a.test')).body, DENIED);
 
-    await h.vmail.deleteFrom('domain_admins').where('username', '=', 'creator@admins.test').execute();
+    await p.setAdminGrants('creator@admins.test', []);
     assert.deepEqual((await use(limited.key)).body, LOGIN_REQUIRED);
 
-    await h.vmail.insertInto('domain_admins').values({ username: 'creator@admins.test', domain: 'ALL', created: '2026-01-01 00:00:00', modified: '2026-01-01 00:00:00', active: 1 }).execute();
+    await p.setAdminGrants('creator@admins.test', ['ALL']);
     assert.equal((await use(unrestricted.key)).body._success, true);
-    await h.vmail.deleteFrom('domain_admins').where('username', '=', 'creator@admins.test').execute();
-    await h.vmail.deleteFrom('admin').where('username', '=', 'creator@admins.test').execute();
+    await p.setAdminGrants('creator@admins.test', []);
+    await p.deleteAdmin('creator@admins.test');
     assert.deepEqual((await use(unrestricted.key)).body, LOGIN_REQUIRED);
   });
 

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBAL_ADMIN, startHarness, type Harness } from '../../support/api';
+import { probe } from '../../support/probe';
 
 /**
  * Operations: no password, hash, token or API key reaches the structured log (stdout and
@@ -46,7 +47,8 @@ test('passwords, hashes, tokens and API keys never reach the logs', async () => 
     'admin password': 'Adm!nSecret-4471',
     'changed admin password': 'Adm!nChanged-9090',
     'refused password': 'Ref!used-Secret-3318',
-    'ready-made hash': '{PLAIN}Pl41n!Hash-Secret',
+    // {SSHA}: a scheme every backend stores (slapd verifies no {PLAIN} on LDAP).
+    'ready-made hash': '{SSHA}UmVhZHlNYWRlSGFzaFNlY3JldDEyMzQ1Njc4OTA=',
   };
   const output = await captureOutput(async () => {
     const client = h.client();
@@ -72,7 +74,7 @@ test('passwords, hashes, tokens and API keys never reach the logs', async () => 
     assert.equal((await anonymous.get('/api/domains', {}, { token: secrets['login token'] })).body._success, true);
     assert.equal((await anonymous.get('/api/domains', {}, { headers: { 'x-api-key': secrets['API key']! } })).body._success, true);
     assert.equal((await anonymous.get('/api/domains', {}, { token: secrets['API key'] })).body._success, true);
-    assert.equal((await anonymous.get('/api/domains', {}, { cookie: `iRedAdmin-Pro-PGSQL=${secrets['login token']}; iRedAdmin-Pro-MYSQL=${secrets['login token']}` })).body._success, true);
+    assert.equal((await anonymous.get('/api/domains', {}, { cookie: `iRedAdmin-Pro-PGSQL=${secrets['login token']}; iRedAdmin-Pro-MYSQL=${secrets['login token']}; iRedAdmin-Pro-LDAP=${secrets['login token']}` })).body._success, true);
     assert.equal((await anonymous.get('/api/domains', {}, { token: secrets['login token'] + 'x' })).body._msg, 'LOGIN_REQUIRED');
     assert.equal((await anonymous.get('/api/domains', {}, { headers: { 'x-api-key': secrets['API key'] + 'x' } })).body._msg, 'LOGIN_REQUIRED');
     // A password in the query string of a route that does not exist, and of a wrong method.
@@ -80,15 +82,10 @@ test('passwords, hashes, tokens and API keys never reach the logs', async () => 
     await anonymous.get('/api/login', { password: secrets['wrong password']! });
   });
 
-  // The hashes as stored, where this backend lets the test read them.
-  if (h.backend !== 'ldap') {
-    for (const username of ['alice@secrets.test', 'bob@secrets.test']) {
-      const row = await h.vmail.selectFrom('mailbox').select('password').where('username', '=', username).executeTakeFirst();
-      secrets[`stored hash of ${username}`] = String(row?.password);
-    }
-    const admin = await h.vmail.selectFrom('admin').select('password').where('username', '=', 'ops@admins.test').executeTakeFirst();
-    secrets['stored admin hash'] = String(admin?.password);
-  }
+  // The hashes as stored (SQL rows or LDAP userPassword values).
+  const p = probe(h);
+  for (const username of ['alice@secrets.test', 'bob@secrets.test']) secrets[`stored hash of ${username}`] = String(await p.mailUserPasswordHash(username));
+  secrets['stored admin hash'] = String(await p.adminPasswordHash('ops@admins.test'));
   const keyRow = await h.iredadmin.selectFrom('api_keys').selectAll().executeTakeFirst().catch(() => undefined);
   for (const [column, value] of Object.entries(keyRow ?? {})) if (/hash|secret/i.test(column) && typeof value === 'string') secrets[`stored key ${column}`] = value;
 

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { snapshot, startHarness, VMAIL_TABLES, type ApiClient, type Harness } from '../../support/api';
+import { startHarness, type ApiClient, type Harness } from '../../support/api';
+import { probe, type Probe } from '../../support/probe';
 import { verifyPassword } from '#lib/auth/passwords';
 
 /**
@@ -9,6 +10,7 @@ import { verifyPassword } from '#lib/auth/passwords';
  * cannot grant global rights nor touch a global admin's mailbox; quirk #9, #17).
  */
 let h: Harness;
+let p: Probe;
 const clients: Record<string, ApiClient> = {};
 const PW = 'Us3r!Secret';
 const ROLES = ['anonymous', 'other', 'owner', 'global'] as const;
@@ -16,6 +18,7 @@ type Role = (typeof ROLES)[number];
 
 before(async () => {
   h = await startHarness();
+  p = probe(h);
   const global = await h.loggedIn();
   for (const d of ['mine.test', 'theirs.test']) await global.post(`/api/domain/${d}`, { name: d });
   await h.seedAdmin('owner@admins.test', 'Owner1!Pw', { domains: ['mine.test'] });
@@ -51,31 +54,31 @@ describe('user routes × roles', () => {
   for (const [method, path, params, expected] of matrix) {
     for (const role of ROLES) {
       test(`${role} ${method} ${path(role)}`, async () => {
-        const before = expected[role] === 'ok' ? undefined : await snapshot(h.vmail, VMAIL_TABLES);
+        const before = expected[role] === 'ok' ? undefined : await p.snapshot();
         const res = await clients[role]!.call(method, path(role), params);
         assert.equal(res.status, 200);
         if (expected[role] === 'ok') assert.equal(res.body._success, true, JSON.stringify(res.body));
         else {
           assert.deepEqual(res.body, { _success: false, _msg: expected[role] });
-          assert.deepEqual(await snapshot(h.vmail, VMAIL_TABLES), before, 'a refusal changes nothing');
+          assert.deepEqual(await p.snapshot(), before, 'a refusal changes nothing');
         }
       });
     }
   }
 
   test('a domain admin cannot grant or revoke global rights, on PUT or POST', async () => {
-    const before = await snapshot(h.vmail, VMAIL_TABLES);
+    const before = await p.snapshot();
     for (const value of ['yes', 'no']) {
       assert.deepEqual((await clients.owner!.put('/api/user/user@mine.test', { isGlobalAdmin: value, name: 'x' })).body, { _success: false, _msg: 'PERMISSION_DENIED' });
       assert.deepEqual((await clients.owner!.post('/api/user/sneaky@mine.test', { password: PW, isGlobalAdmin: value })).body, { _success: false, _msg: 'PERMISSION_DENIED' });
     }
     const helper = await h.loggedIn('helper@mine.test', PW);
     assert.deepEqual((await helper.put('/api/user/helper@mine.test', { isGlobalAdmin: 'yes' })).body, { _success: false, _msg: 'PERMISSION_DENIED' }, 'nor itself');
-    assert.deepEqual(await snapshot(h.vmail, VMAIL_TABLES), before);
+    assert.deepEqual(await p.snapshot(), before);
   });
 
   test("a domain admin may read a global admin's mailbox but not change, delete or rename it", async () => {
-    const before = await snapshot(h.vmail, VMAIL_TABLES);
+    const before = await p.snapshot();
     assert.equal((await clients.owner!.get('/api/user/boss@mine.test')).body._data.isglobaladmin, 1);
     for (const [method, path, params] of [
       ['PUT', '/api/user/boss@mine.test', { name: 'x' }],
@@ -86,28 +89,30 @@ describe('user routes × roles', () => {
     ] as [string, string, Record<string, string>][]) {
       assert.deepEqual((await clients.owner!.call(method, path, params)).body, { _success: false, _msg: 'PERMISSION_DENIED' }, `${method} ${path}`);
     }
-    assert.deepEqual(await snapshot(h.vmail, VMAIL_TABLES), before);
+    assert.deepEqual(await p.snapshot(), before);
   });
 
   test("a domain admin's PUT /api/users leaves global admins' mailboxes alone", async () => {
     assert.deepEqual((await clients.owner!.put('/api/users/mine.test', { password: 'Bulk!Pass1' })).body, { _success: true });
-    const boss = await h.vmail.selectFrom('mailbox').select('password').where('username', '=', 'boss@mine.test').executeTakeFirstOrThrow();
-    const user = await h.vmail.selectFrom('mailbox').select('password').where('username', '=', 'user@mine.test').executeTakeFirstOrThrow();
-    assert.equal(await verifyPassword(PW, boss.password), true, 'the global admin keeps its password');
-    assert.equal(await verifyPassword('Bulk!Pass1', user.password), true);
+    const boss = (await p.mailUser('boss@mine.test'))!;
+    const user = (await p.mailUser('user@mine.test'))!;
+    assert.equal(await verifyPassword(PW, boss.passwordHash), true, 'the global admin keeps its password');
+    assert.equal(await verifyPassword('Bulk!Pass1', user.passwordHash), true);
   });
 
   test('change_email never crosses domains, whoever asks', async () => {
     await clients.global!.post('/api/user/mover@mine.test', { password: PW });
     assert.deepEqual((await clients.owner!.post('/api/user/mover@mine.test/change_email/mover@theirs.test')).body, { _success: false, _msg: 'PERMISSION_DENIED' });
     assert.deepEqual((await clients.global!.post('/api/user/mover@mine.test/change_email/mover@theirs.test')).body, { _success: false, _msg: 'PERMISSION_DENIED' });
-    assert.ok(await h.vmail.selectFrom('mailbox').select('username').where('username', '=', 'mover@mine.test').executeTakeFirst());
+    assert.ok(await p.mailUser('mover@mine.test'));
+    assert.equal(await p.mailUser('mover@theirs.test'), undefined);
   });
 
   test('keep_mailbox_days: normal admins are clamped to 365 (fix #17), global admins are not', async () => {
     const dateOf = async (user: string) => {
-      const row = await h.vmail.selectFrom('deleted_mailboxes').select('delete_date').where('username', '=', user).executeTakeFirstOrThrow();
-      return row.delete_date === null ? null : String(row.delete_date instanceof Date ? row.delete_date.toISOString() : row.delete_date).slice(0, 10);
+      const [row] = await p.deletedMailboxes({ username: user });
+      assert.ok(row, `${user} recorded in deleted_mailboxes`);
+      return row.delete_date;
     };
     const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
     for (const user of ['c1', 'c2', 'c3', 'c4']) await clients.global!.post(`/api/user/${user}@mine.test`, { password: PW });
@@ -132,8 +137,8 @@ describe('user routes × roles', () => {
     const helper = await h.loggedIn('helper@mine.test', 'Bulk!Pass1'); // set by the bulk change above
     assert.deepEqual((await helper.put('/api/users/mine.test', { accountStatus: 'disabled' })).body, refused);
     assert.deepEqual((await helper.delete('/api/user/helper@mine.test')).body, refused);
-    const rows = await h.vmail.selectFrom('mailbox').select(['username', 'active', 'isglobaladmin']).where('username', 'in', ['boss@mine.test', 'helper@mine.test']).orderBy('username').execute();
-    assert.deepEqual(rows.map((r) => [r.username, Number(r.active), Number(r.isglobaladmin)]), [['boss@mine.test', 1, 1], ['helper@mine.test', 1, 0]]);
+    const rows = [(await p.mailUser('boss@mine.test'))!, (await p.mailUser('helper@mine.test'))!];
+    assert.deepEqual(rows.map((r) => [r.username, r.active, r.isglobaladmin]), [['boss@mine.test', 1, 1], ['helper@mine.test', 1, 0]]);
   });
 
   test('the global admin may do what a domain admin may not', async () => {
