@@ -155,6 +155,14 @@ export function assertMayChangeDomainUsers(caller: Caller, domain: string, chang
   return { spareGlobalAdmins: !caller.isGlobalAdmin };
 }
 
+/**
+ * LDIF export (GET /api/ldif/...): password hashes are left out unless a global admin asks for
+ * them; a normal admin asking is refused rather than handed a silently different export.
+ */
+export function assertMayExportPasswords(caller: Caller | undefined): Caller {
+  return assertGlobalAdmin(caller);
+}
+
 // ---------------------------------------------------------------------------------------
 // API keys (lib/services/api-keys.ts, lib/auth/caller.ts)
 

@@ -16,6 +16,8 @@ export type Family =
   | 'greylisting'
   | 'user'
   | 'users'
+  | 'maillist'
+  | 'ldif'
   | 'verify-password'
   | 'apikey'
   | 'log'
@@ -102,6 +104,18 @@ export const ROUTES: readonly Route[] = [
   { method: 'PUT', pattern: '/users/:domain', family: 'users', operation: 'updateAll', access: domainAdminOf('domain'), summary: 'Update every mail user of a domain' },
   { method: 'POST', pattern: '/verify_password/user/:mail', family: 'verify-password', operation: 'user', access: GLOBAL, summary: "Verify a password against a mail user's stored hash" },
   { method: 'POST', pattern: '/verify_password/admin/:mail', family: 'verify-password', operation: 'admin', access: GLOBAL, summary: "Verify a password against a standalone admin's stored hash" },
+
+  { method: 'GET', pattern: '/maillist/:mail', family: 'maillist', operation: 'get', access: domainAdminOf('mail'), summary: 'Get the profile and members of a mailing list (LDAP only)' },
+  { method: 'POST', pattern: '/maillist/:mail', family: 'maillist', operation: 'create', access: domainAdminOf('mail'), summary: 'Create a mailing list (LDAP only)' },
+  { method: 'PUT', pattern: '/maillist/:mail', family: 'maillist', operation: 'update', access: domainAdminOf('mail'), summary: 'Update the profile and members of a mailing list (LDAP only)' },
+  { method: 'DELETE', pattern: '/maillist/:mail', family: 'maillist', operation: 'delete', access: domainAdminOf('mail'), summary: 'Delete a mailing list (LDAP only)' },
+
+  { method: 'GET', pattern: '/ldif/domain/:domain', family: 'ldif', operation: 'domain', access: domainAdminOf('domain'), summary: 'Export a domain and every account in it as LDIF (LDAP only)' },
+  { method: 'GET', pattern: '/ldif/catchall/:domain', family: 'ldif', operation: 'catchall', access: domainAdminOf('domain'), summary: 'Export the catch-all account of a domain as LDIF (LDAP only)' },
+  { method: 'GET', pattern: '/ldif/admin/:mail', family: 'ldif', operation: 'admin', access: GLOBAL, summary: 'Export a standalone admin as LDIF (LDAP only)' },
+  { method: 'GET', pattern: '/ldif/user/:mail', family: 'ldif', operation: 'user', access: domainAdminOf('mail'), summary: 'Export a mail user as LDIF (LDAP only)' },
+  { method: 'GET', pattern: '/ldif/maillist/:mail', family: 'ldif', operation: 'maillist', access: domainAdminOf('mail'), summary: 'Export a mailing list and its external members as LDIF (LDAP only)' },
+  { method: 'GET', pattern: '/ldif/alias/:mail', family: 'ldif', operation: 'alias', access: domainAdminOf('mail'), summary: 'Export a mail alias as LDIF (LDAP only)' },
 
   { method: 'POST', pattern: '/apikey', family: 'apikey', operation: 'create', access: ANY_ADMIN, summary: 'Create an API key (the secret is shown once); normal admins only for domains they manage' },
   { method: 'GET', pattern: '/apikeys', family: 'apikey', operation: 'list', access: ANY_ADMIN, summary: 'List API keys (global admins: all; others: their own), never their secrets' },

@@ -5,6 +5,8 @@ import type { GreylistingSetting, ListChange, SpamPolicyChanges, SpamPolicyRow, 
 import type { UserStore } from '#lib/storage/user-store';
 import type { ApiKeyRecord, NewApiKey } from '#lib/model/api-keys';
 import type { AdminLogEntry, AdminLogFilter } from '#lib/model/admin-log';
+import type { MailingList, MailingListChanges, NewMailingList } from '#lib/model/maillists';
+import type { DirectoryEntry, LdifTarget } from '#lib/model/ldif';
 
 export type { UserStore };
 
@@ -80,6 +82,35 @@ export interface AliasStore {
   rename(from: string, to: string): Promise<void>;
 }
 
+/**
+ * Legacy mailing lists (LDAP only; lib/model/maillists.ts). On SQL `supported` is false and
+ * every method answers NOT_SUPPORTED_BY_BACKEND.
+ */
+export interface MailingListStore {
+  readonly supported: boolean;
+  get(mail: string): Promise<MailingList | undefined>;
+  /** Lists of the domain (every mailList in its ou=Groups, mlmmj lists included), for numberOfLists. */
+  count(domain: string): Promise<number>;
+  /** True when a user, alias or list has the address as its mail or shadowAddress. */
+  addressInUse(address: string): Promise<boolean>;
+  /** True when the address is a mail user (its own entry, not a shadow address). */
+  isMailUser(address: string): Promise<boolean>;
+  /** The list entry (with a shadowAddress per alias domain) and its members. */
+  create(list: NewMailingList, members: string[]): Promise<void>;
+  update(mail: string, changes: MailingListChanges): Promise<void>;
+  addMembers(mail: string, members: string[]): Promise<void>;
+  removeMembers(mail: string, members: string[]): Promise<void>;
+  /** The list entry, its external-members entry and every memberOfGroup value naming it; false when there was no list. */
+  delete(mail: string): Promise<boolean>;
+}
+
+/** Account entries as LDIF sees them (LDAP only; `supported` false on SQL). */
+export interface DirectoryExport {
+  readonly supported: boolean;
+  /** The target's entries, parents first; undefined when the account (or domain) does not exist. */
+  entries(target: LdifTarget): Promise<DirectoryEntry[] | undefined>;
+}
+
 export interface AccountStore {
   domains: DomainStore;
   identities: IdentityStore;
@@ -87,6 +118,10 @@ export interface AccountStore {
   aliases: AliasStore;
   /** Mail users (lib/storage/user-store.ts). */
   users: UserStore;
+  /** Legacy mailing lists (LDAP only). */
+  lists: MailingListStore;
+  /** LDIF export (LDAP only). */
+  ldif: DirectoryExport;
   transaction<T>(work: (tx: AccountStore) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
 }

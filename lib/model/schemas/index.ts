@@ -7,6 +7,8 @@ import { policySchemas } from '#lib/model/schemas/policy';
 import { userSchemas } from '#lib/model/schemas/user';
 import { apiKeySchemas } from '#lib/model/schemas/apikey';
 import { logSchemas } from '#lib/model/schemas/log';
+import { maillistSchemas } from '#lib/model/schemas/maillist';
+import { ldifSchemas } from '#lib/model/schemas/ldif';
 
 /** Parameter schemas by route key (`METHOD /pattern`, as in routes.ts). Build time and docs only. */
 export const PARAM_SCHEMAS: Record<string, TObject> = {
@@ -18,6 +20,8 @@ export const PARAM_SCHEMAS: Record<string, TObject> = {
   ...userSchemas,
   ...apiKeySchemas,
   ...logSchemas,
+  ...maillistSchemas,
+  ...ldifSchemas,
 };
 
 export function routeKey(route: { method: string; pattern: string }): string {

@@ -82,6 +82,28 @@ const LogRow = Type.Object(
   { additionalProperties: false },
 );
 
+const MailingList = Type.Object(
+  {
+    mail: Type.String({ description: 'List address, lower case.', examples: ['staff@example.com'] }),
+    name: Type.String({ description: 'Display name ("" when none).' }),
+    accessPolicy: Type.String({ description: 'Who may send to the list.', examples: ['membersonly'] }),
+    domain: Type.String(),
+    active: flag01('1 enabled, 0 disabled.'),
+    members: Type.Array(Type.String(), { description: 'Members (internal and external), sorted.' }),
+    created: timestamp('Creation time (UTC).'),
+    modified: timestamp('Last change (UTC).'),
+    expired: timestamp('Expiry; 9999-12-31T00:00:00 when none.'),
+  },
+  { additionalProperties: false, description: 'GET /api/maillist/<mail> (LDAP only).' },
+);
+
+const LDIF_TEXT = Type.String({
+  description: 'The entries as LDIF text (RFC 2849): `version: 1`, then one record per entry, parents first; values that are not safe strings base64-encoded (`::`), lines folded at 76 columns. userPassword only with `with_password=yes` (global admins). Ready for `ldapadd`.',
+  examples: ['version: 1\n\ndn: mail=user@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com\nobjectClass: inetOrgPerson\nmail: user@example.com\n'],
+});
+
+const LDIF_CODES = ['NOT_SUPPORTED_BY_BACKEND', 'NO_SUCH_ACCOUNT', 'PERMISSION_DENIED'];
+
 // ---------------------------------------------------------------------------------------
 // Per route
 
@@ -119,6 +141,16 @@ export const RESPONSE_SCHEMAS: Record<string, ResponseSpec> = {
   },
   'GET /openapi.json': { raw: { mediaType: 'application/json', description: 'This document (OpenAPI 3.1).' } },
   'GET /docs': { raw: { mediaType: 'text/html', description: 'A self-contained HTML page rendered from this document.' } },
+  'GET /maillist/:mail': { data: MailingList, codes: ['NOT_SUPPORTED_BY_BACKEND', 'NO_SUCH_ACCOUNT'] },
+  'POST /maillist/:mail': { data: null, codes: ['NOT_SUPPORTED_BY_BACKEND', 'INVALID_DOMAIN_NAME', 'ALREADY_EXISTS', 'NOT_ALLOWED', 'EXCEEDED_DOMAIN_ACCOUNT_LIMIT', 'NO_SUCH_ACCOUNT'] },
+  'PUT /maillist/:mail': { data: null, codes: ['NOT_SUPPORTED_BY_BACKEND', 'NO_SUCH_ACCOUNT', 'CONFLICTING_PARAMETERS'] },
+  'DELETE /maillist/:mail': { data: null, codes: ['NOT_SUPPORTED_BY_BACKEND'] },
+  'GET /ldif/domain/:domain': { data: LDIF_TEXT, codes: [...LDIF_CODES, 'INVALID_DOMAIN_NAME'] },
+  'GET /ldif/catchall/:domain': { data: LDIF_TEXT, codes: [...LDIF_CODES, 'INVALID_DOMAIN_NAME'] },
+  'GET /ldif/admin/:mail': { data: LDIF_TEXT, codes: LDIF_CODES },
+  'GET /ldif/user/:mail': { data: LDIF_TEXT, codes: LDIF_CODES },
+  'GET /ldif/maillist/:mail': { data: LDIF_TEXT, codes: LDIF_CODES },
+  'GET /ldif/alias/:mail': { data: LDIF_TEXT, codes: LDIF_CODES },
   'GET /log': {
     data: Type.Array(LogRow, { description: 'Admin log rows, newest first.' }),
     extra: { _total: total },

@@ -16,7 +16,11 @@ import { Dit } from '#lib/storage/ldap/dn';
 import { present } from '#lib/storage/ldap/filter';
 import { LdapDomainStore } from '#lib/storage/ldap/domains';
 import { LdapIdentityStore } from '#lib/storage/ldap/identities';
-import { notYetOnLdap } from '#lib/storage/ldap/stubs';
+import { LdapAdminStore } from '#lib/storage/ldap/admins';
+import { LdapAliasStore } from '#lib/storage/ldap/aliases';
+import { LdapMailingListStore } from '#lib/storage/ldap/maillists';
+import { LdapDirectoryExport } from '#lib/storage/ldap/ldif-export';
+import { LdapUserStore } from '#lib/storage/ldap/users';
 import { LdapSession, Mutex, runUndoable, UndoLog } from '#lib/storage/ldap/transaction';
 import type { LdapContext } from '#lib/storage/ldap/context';
 
@@ -28,13 +32,20 @@ import type { LdapContext } from '#lib/storage/ldap/context';
 export class LdapAccountStore implements AccountStore {
   readonly domains: LdapDomainStore;
   readonly identities: LdapIdentityStore;
-  readonly admins = notYetOnLdap.admins();
-  readonly aliases = notYetOnLdap.aliases();
-  readonly users = notYetOnLdap.users();
+  readonly lists: LdapMailingListStore;
+  readonly ldif: LdapDirectoryExport;
+  readonly admins: LdapAdminStore;
+  readonly aliases: LdapAliasStore;
+  readonly users: LdapUserStore;
 
   constructor(private readonly ctx: LdapContext) {
     this.domains = new LdapDomainStore(ctx);
+    this.users = new LdapUserStore(ctx);
     this.identities = new LdapIdentityStore(ctx);
+    this.admins = new LdapAdminStore(ctx);
+    this.aliases = new LdapAliasStore(ctx);
+    this.lists = new LdapMailingListStore(ctx);
+    this.ldif = new LdapDirectoryExport(ctx);
   }
 
   transaction<T>(work: (tx: AccountStore) => Promise<T>): Promise<T> {
