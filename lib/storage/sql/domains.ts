@@ -67,16 +67,19 @@ export class SqlDomainStore implements DomainStore {
   }
 
   async extras(domain: string): Promise<DomainExtras> {
-    const scalars = await sql<{ users: unknown; allocated: unknown; sbcc: unknown; rbcc: unknown; relay: unknown }>`
-      select
-        (select count(*) from mailbox where domain = ${domain}) as users,
-        (select coalesce(sum(quota), 0) from mailbox where domain = ${domain}) as allocated,
-        (select bcc_address from sender_bcc_domain where domain = ${domain}) as sbcc,
-        (select bcc_address from recipient_bcc_domain where domain = ${domain}) as rbcc,
-        (select relayhost from sender_relayhost where account = ${'@' + domain}) as relay`.execute(this.db);
+    // Three independent reads, issued together on the pool (one round trip's wait, not three).
+    const [scalars, catchall, aliasDomains] = await Promise.all([
+      sql<{ users: unknown; allocated: unknown; sbcc: unknown; rbcc: unknown; relay: unknown }>`
+        select
+          (select count(*) from mailbox where domain = ${domain}) as users,
+          (select coalesce(sum(quota), 0) from mailbox where domain = ${domain}) as allocated,
+          (select bcc_address from sender_bcc_domain where domain = ${domain}) as sbcc,
+          (select bcc_address from recipient_bcc_domain where domain = ${domain}) as rbcc,
+          (select relayhost from sender_relayhost where account = ${'@' + domain}) as relay`.execute(this.db),
+      catchallRows(this.db, domain).select('forwarding').orderBy('forwarding').execute(),
+      this.db.selectFrom('alias_domain').select('alias_domain').where('target_domain', '=', domain).orderBy('alias_domain').execute(),
+    ]);
     const row = scalars.rows[0]!;
-    const catchall = await catchallRows(this.db, domain).select('forwarding').orderBy('forwarding').execute();
-    const aliasDomains = await this.db.selectFrom('alias_domain').select('alias_domain').where('target_domain', '=', domain).orderBy('alias_domain').execute();
     return {
       sbcc_addr: String(row.sbcc ?? ''),
       rbcc_addr: String(row.rbcc ?? ''),
@@ -184,7 +187,10 @@ export class SqlDomainStore implements DomainStore {
     }
     await this.db.deleteFrom('alias_domain').where((eb) => eb.or([eb('alias_domain', '=', domain), eb('target_domain', '=', domain)])).execute();
     // Admins who live in the domain lose their rights on other domains too: their account is gone.
-    await this.db.deleteFrom('domain_admins').where('username', 'like', addressesOfDomain(domain)).execute();
+    // Found by a plain read, deleted by exact key: a locking `LIKE '%@domain'` delete scans and
+    // locks every row of the table, and two concurrent domain deletes then deadlock on InnoDB.
+    const domainUsers = (await this.db.selectFrom('domain_admins').select('username').where('username', 'like', addressesOfDomain(domain)).execute()).map((row) => row.username);
+    if (domainUsers.length > 0) await this.db.deleteFrom('domain_admins').where('username', 'in', [...new Set(domainUsers)]).execute();
     // The original leaves these behind (pro-api-behaviour §1.11); orphans only confuse Postfix.
     await this.db.deleteFrom('sender_relayhost').where((eb) => eb.or([eb('account', '=', '@' + domain), eb('account', 'like', addressesOfDomain(domain))])).execute();
     return existed !== undefined;
