@@ -9,6 +9,7 @@ import { deleteDateAfter } from '#lib/model/clock';
 import { assertNotBoth, readAccountStatus, readEmailList, readInt, readLanguage, readMegabytes, readNames, readOptionalEmail, readRelayhost, readText, readTimezone, readTransport, readYesNo } from '#lib/model/params';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
+import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
 
 /** The vocabularies of pro-api-behaviour §1.6.1 and the API document. */
 const DOMAIN_SERVICES = /^[a-z0-9_-]{1,40}$/;
@@ -81,9 +82,10 @@ export async function createDomain(ctx: Context, domain: string): Promise<void> 
 }
 
 export async function getDomainProfile(ctx: Context, domain: string): Promise<Domain & Record<string, unknown>> {
-  const row = await ctx.store.accounts.domains.get(domain);
+  // Access was checked by the route's rule: read the row and its extras together (the extras
+  // of a missing domain are discarded).
+  const [row, extras] = await Promise.all([ctx.store.accounts.domains.get(domain), ctx.store.accounts.domains.extras(domain)]);
   if (!row) throw new ApiError('INVALID_DOMAIN_NAME');
-  const extras = await ctx.store.accounts.domains.extras(domain);
   return { ...row, ...extras };
 }
 
@@ -221,9 +223,10 @@ export async function updateDomain(ctx: Context, domain: string): Promise<void> 
 export async function deleteDomain(ctx: Context, domain: string): Promise<void> {
   const caller = assertDomainAccess(ctx.caller, domain);
   const days = clampKeepDays(caller, Number(ctx.req.route.days ?? '0'));
-  const existed = await ctx.store.accounts.transaction((tx) =>
-    tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username }),
-  );
+  const existed = (await transactionSurvivingLostCommit(
+    () => ctx.store.accounts.transaction((tx) => tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username })),
+    async () => !(await ctx.store.accounts.domains.get(domain)),
+  )) ?? true;
   if (!existed) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
   // Amavisd and iRedAPD live in other databases: cleaned after the accounts are gone.
   await ctx.store.policy.forgetAccounts({ domain });

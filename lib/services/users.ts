@@ -14,6 +14,7 @@ import { checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, effectivePolicy } from '#
 import { hashPassword, isAcceptedPasswordHash, parsePasswordScheme, stripPassword, toDovecotHash, verifyPassword } from '#lib/auth/passwords';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
+import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
 import { assignQuota } from '#lib/services/quota';
 import { newMaildir, parseMaildirParam, readMailboxFolder, readMailboxFormat, type MaildirLocation } from '#lib/services/maildir';
 
@@ -180,11 +181,26 @@ async function applyProfile(tx: AccountStore, user: MailboxState, domain: Pick<D
   if (input.services) changes.services = serviceColumns(input.services);
   // The user's current quota counts as spare: it is given back before the new one is taken.
   if (input.quota !== undefined) changes.quota = assignQuota(domain, input.quota, await allocated(tx, domain, user.username));
-  await tx.users.update(user.username, changes);
 
   const active = input.active ?? (user.active ? 1 : 0);
   let extras: UserExtras | undefined;
   const current = async () => (extras ??= await tx.users.extras(user.username));
+
+  // Judged before anything is written: LDAP undoes a failed step, but cannot undo modifyTimestamp.
+  let aliases: string[] | undefined;
+  if (input.aliases) {
+    const owned = (await current()).aliases;
+    aliases = toggled(owned, input.aliases);
+    const aliasDomains = await tx.users.aliasDomainsOf(user.domain);
+    for (const alias of aliases) {
+      if (owned.includes(alias)) continue;
+      const aliasDomain = domainOf(alias);
+      if (aliasDomain !== user.domain && !aliasDomains.includes(aliasDomain)) throw new ApiError('ADDRESS_OUTSIDE_DOMAIN');
+      if (alias === user.username || (await tx.users.addressInUse(alias))) throw new ApiError('ALREADY_EXISTS');
+    }
+  }
+
+  await tx.users.update(user.username, changes);
 
   if (input.forwarding) {
     let targets = toggled((await current()).forwarding_targets, input.forwarding);
@@ -194,18 +210,7 @@ async function applyProfile(tx: AccountStore, user: MailboxState, domain: Pick<D
     await tx.users.setForwardings(user.username, user.domain, targets.sort(), active);
   }
 
-  if (input.aliases) {
-    const owned = (await current()).aliases;
-    const next = toggled(owned, input.aliases);
-    const aliasDomains = await tx.users.aliasDomainsOf(user.domain);
-    for (const alias of next) {
-      if (owned.includes(alias)) continue;
-      const aliasDomain = domainOf(alias);
-      if (aliasDomain !== user.domain && !aliasDomains.includes(aliasDomain)) throw new ApiError('ADDRESS_OUTSIDE_DOMAIN');
-      if (alias === user.username || (await tx.users.addressInUse(alias))) throw new ApiError('ALREADY_EXISTS');
-    }
-    await tx.users.setAliases(user.username, user.domain, next.sort(), active);
-  }
+  if (aliases) await tx.users.setAliases(user.username, user.domain, aliases.sort(), active);
 
   if (input.senderBcc !== undefined) await tx.users.setBcc(user.username, user.domain, 'sender', input.senderBcc ?? undefined);
   if (input.recipientBcc !== undefined) await tx.users.setBcc(user.username, user.domain, 'recipient', input.recipientBcc ?? undefined);
@@ -295,9 +300,10 @@ export async function createUser(ctx: Context, mail: string): Promise<void> {
 
 export async function getUserProfile(ctx: Context, mail: string): Promise<Record<string, unknown>> {
   const users = ctx.store.accounts.users;
-  const user = await users.get(mail);
+  // The route's access rule has already passed: read the row and its extras together (the
+  // extras of a missing user are discarded).
+  const [user, extras] = await Promise.all([users.get(mail), users.extras(mail)]);
   if (!user) throw new ApiError('NO_SUCH_ACCOUNT');
-  const extras = await users.extras(mail);
   const targets = extras.forwarding_targets;
   const profile: Record<string, unknown> = {
     ...user,
@@ -351,12 +357,15 @@ export async function deleteUser(ctx: Context, mail: string): Promise<void> {
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
   assertMayChangeUser(caller, found, { deletes: true });
-  const deleted = await ctx.store.accounts.transaction(async (tx) => {
-    const user = await tx.users.find(mail, { lock: true });
-    if (!user) return false;
-    assertMayChangeUser(caller, user, { deletes: true });
-    return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
-  });
+  const deleted = (await transactionSurvivingLostCommit(
+    () => ctx.store.accounts.transaction(async (tx) => {
+      const user = await tx.users.find(mail, { lock: true });
+      if (!user) return false;
+      assertMayChangeUser(caller, user, { deletes: true });
+      return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
+    }),
+    async () => !(await ctx.store.accounts.users.find(mail)),
+  )) ?? true;
   if (!deleted) return;
   // Amavisd and iRedAPD live in other databases: cleaned once the account is gone.
   await ctx.store.policy.forgetAccounts({ users: [mail] });
@@ -373,15 +382,18 @@ export async function changeUserEmail(ctx: Context, mail: string, newMail: strin
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) throw new ApiError('OLD_EMAIL_NOT_EXIST');
   assertMayChangeUser(caller, found);
-  await ctx.store.accounts.transaction(async (tx) => {
-    // Under the domain lock, so a concurrent create of the new address waits for us.
-    await tx.domains.lock(found.domain);
-    const user = await tx.users.find(mail, { lock: true });
-    if (!user) throw new ApiError('OLD_EMAIL_NOT_EXIST');
-    assertMayChangeUser(caller, user);
-    if (await tx.users.addressInUse(newMail)) throw new ApiError('NEW_EMAIL_ALREADY_EXISTS');
-    await tx.users.rename(mail, newMail);
-  });
+  await transactionSurvivingLostCommit(
+    () => ctx.store.accounts.transaction(async (tx) => {
+      // Under the domain lock, so a concurrent create of the new address waits for us.
+      await tx.domains.lock(found.domain);
+      const user = await tx.users.find(mail, { lock: true });
+      if (!user) throw new ApiError('OLD_EMAIL_NOT_EXIST');
+      assertMayChangeUser(caller, user);
+      if (await tx.users.addressInUse(newMail)) throw new ApiError('NEW_EMAIL_ALREADY_EXISTS');
+      await tx.users.rename(mail, newMail);
+    }),
+    async () => !(await ctx.store.accounts.users.find(mail)) && (await ctx.store.accounts.users.find(newMail)) !== undefined,
+  );
   // Spam policy, wblist, throttle and greylisting follow the address (the original left them behind).
   await ctx.store.policy.renameAccount(mail, newMail);
   await writeLog(ctx, newMail, [{ event: 'update', msg: `Change email address of user: ${mail} -> ${newMail}.` }]);

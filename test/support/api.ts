@@ -120,7 +120,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /** Rewrites the URL the API's store uses for one database or the directory (e.g. through test/support/fault-proxy.ts); the test's own handles keep the direct URL. */
+  connectVia?: (target: 'vmail' | 'amavisd' | 'iredapd' | 'iredadmin' | 'ldap', url: string) => string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   process.env.LOG_LEVEL ??= 'silent';
   // ldap: accounts in a private slapd; amavisd/iredapd/iredadmin on MariaDB, as on an iRedMail LDAP server.
   const ldap = BACKEND === 'ldap' ? await startSlapd() : undefined;
@@ -133,13 +138,14 @@ export async function startHarness(): Promise<Harness> {
     JWT_SECRET: randomBytes(32).toString('hex'),
     DEFAULT_PASSWORD_SCHEME: 'SSHA512',
   };
+  const via = options.connectVia ?? ((_target: string, url: string) => url);
   if (dbs.urls) {
-    if (!ldap) env.VMAIL_DB_URL = dbs.urls.vmail;
-    env.AMAVISD_DB_URL = dbs.urls.amavisd;
-    env.IREDAPD_DB_URL = dbs.urls.iredapd;
-    env.IREDADMIN_DB_URL = dbs.urls.iredadmin;
+    if (!ldap) env.VMAIL_DB_URL = via('vmail', dbs.urls.vmail);
+    env.AMAVISD_DB_URL = via('amavisd', dbs.urls.amavisd);
+    env.IREDAPD_DB_URL = via('iredapd', dbs.urls.iredapd);
+    env.IREDADMIN_DB_URL = via('iredadmin', dbs.urls.iredadmin);
   }
-  if (ldap) Object.assign(env, { LDAP_URL: ldap.url, LDAP_SUFFIX: ldap.suffix, LDAP_BIND_DN: ldap.adminDn, LDAP_BIND_PASSWORD: ldap.adminPassword });
+  if (ldap) Object.assign(env, { LDAP_URL: via('ldap', ldap.url), LDAP_SUFFIX: ldap.suffix, LDAP_BIND_DN: ldap.adminDn, LDAP_BIND_PASSWORD: ldap.adminPassword });
   const config = configFromEnv(env);
   setConfig(config);
   const store = await getStore(config);

@@ -8,9 +8,11 @@
  * Lambda was frozen, a reset socket, `busy`/`unavailable` answers) is replaced once: the
  * operation runs again on a fresh, freshly bound connection. If that fails too, the request
  * fails with STORAGE_UNAVAILABLE (HTTP 503). A write whose answer was lost with the connection
- * may already have been applied when it is retried; the retry then answers as a second write
- * would (e.g. entryAlreadyExists), which the stores treat like any other conflict.
+ * may already have been applied by slapd: before repeating it, the new connection looks whether
+ * it landed (the entry is there with the values sent; gone; the attributes already as asked),
+ * so a retry never answers entryAlreadyExists or noSuchObject to our own write.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Attribute, Client, type Change, type Filter } from 'ldapts';
 import { present } from '#lib/storage/ldap/filter';
 import { StorageUnavailableError } from '#lib/http/errors';
@@ -112,6 +114,31 @@ export function isConnectionFailure(error: unknown): boolean {
   return /socket error|connection closed|socket connection not established|connection timeout|operation timed out|socket hang up|write after end/i.test(error.message);
 }
 
+/** Text of attribute values, folded for comparison (the directory's matching rules are mostly case-insensitive). */
+function folded(values: readonly (string | Buffer)[]): Set<string> {
+  return new Set(values.map((value) => (Buffer.isBuffer(value) ? value.toString('utf8') : value).toLowerCase()));
+}
+
+function sameValues(stored: readonly (string | Buffer)[], wanted: readonly (string | Buffer)[]): boolean {
+  const a = folded(stored);
+  const b = folded(wanted);
+  return a.size === b.size && [...a].every((value) => b.has(value));
+}
+
+/** The values of one attribute once `changes` are applied to `current` (for "did it land?"). */
+function afterChanges(current: readonly string[], type: string, changes: Change[]): string[] {
+  let values = new Set(folded(current));
+  for (const change of changes) {
+    if (change.modification.type !== type) continue;
+    const given = folded(change.modification.values as (string | Buffer)[]);
+    if (change.operation === 'replace') values = given;
+    else if (change.operation === 'add') for (const value of given) values.add(value);
+    else if (given.size === 0) values.clear();
+    else for (const value of given) values.delete(value);
+  }
+  return [...values];
+}
+
 export function resultCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'number' ? code : undefined;
@@ -127,6 +154,10 @@ class BindFailedError extends Error {
 export class LdapConnection {
   private current?: Promise<Client>;
   private closed = false;
+  /** Work due before the next operation (a rollback the unreachable directory postponed). */
+  private due?: () => Promise<void>;
+  private settling?: Promise<void>;
+  private readonly settlingFlow = new AsyncLocalStorage<true>();
 
   constructor(private readonly options: LdapConnectionOptions) {}
 
@@ -167,8 +198,12 @@ export class LdapConnection {
     connection.then((client) => client.unbind().catch(() => undefined), () => undefined);
   }
 
-  /** Runs one operation; on a dropped connection, once more on a new one. */
-  async run<T>(operation: (client: Client) => Promise<T>): Promise<T> {
+  /**
+   * Runs one operation; on a dropped connection, once more on a new one. A write passes
+   * `landed`, asked on the new connection first: true means slapd applied it before the drop.
+   */
+  async run<T>(operation: (client: Client) => Promise<T>, landed?: () => Promise<boolean>): Promise<T> {
+    await this.settle();
     for (let attempt = 1; ; attempt++) {
       const connection = this.connection();
       try {
@@ -181,7 +216,28 @@ export class LdapConnection {
         this.discard(connection);
         if (attempt >= 2) throw new StorageUnavailableError(error);
       }
+      if (landed && (await landed())) return undefined as T;
     }
+  }
+
+  /**
+   * Runs `work` before the next operation (of any request), once; its own operations pass.
+   * Operations wait for it, so nobody reads a half-undone change once the directory is back.
+   */
+  whenBack(work: () => Promise<void>): void {
+    this.due = work;
+  }
+
+  private async settle(): Promise<void> {
+    if (this.settlingFlow.getStore()) return;
+    if (!this.settling && this.due) {
+      const work = this.due;
+      this.due = undefined;
+      this.settling = this.settlingFlow.run(true, work).finally(() => {
+        this.settling = undefined;
+      });
+    }
+    await this.settling;
   }
 
   async search(base: string, spec: SearchSpec): Promise<LdapEntry[]> {
@@ -211,15 +267,25 @@ export class LdapConnection {
 
   add(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<void> {
     const list = Object.entries(attributes).map(([type, values]) => new Attribute({ type, values }));
-    return this.run((client) => client.add(dn, list));
+    return this.run((client) => client.add(dn, list), () => this.holds(dn, attributes));
+  }
+
+  /** True when the entry at `dn` exists with exactly these values of these attributes. */
+  async holds(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<boolean> {
+    const entry = await this.read(dn, Object.keys(attributes));
+    return entry !== undefined && Object.entries(attributes).every(([type, values]) => sameValues(entry.values(type), values));
   }
 
   modify(dn: string, changes: Change[]): Promise<void> {
-    return this.run((client) => client.modify(dn, changes));
+    return this.run((client) => client.modify(dn, changes), async () => {
+      const touched = [...new Set(changes.map((change) => change.modification.type))];
+      const entry = await this.read(dn, touched);
+      return entry !== undefined && touched.every((type) => sameValues(entry.values(type), afterChanges(entry.values(type), type, changes)));
+    });
   }
 
   del(dn: string): Promise<void> {
-    return this.run((client) => client.del(dn));
+    return this.run((client) => client.del(dn), async () => (await this.read(dn, ['1.1'])) === undefined);
   }
 
   async close(): Promise<void> {

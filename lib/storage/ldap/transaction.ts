@@ -12,6 +12,10 @@
  *    the attributes read just before). When the work throws, the compensations run in reverse
  *    order and the error is rethrown. Operational attributes (entryUUID, createTimestamp) of a
  *    re-added entry are new; a compensation that fails is logged and the others still run.
+ * 3. compensations that failed because the directory was unreachable (the connection dropped
+ *    mid-write and stayed down) are kept, per connection, and run before the next operation
+ *    of this container (LdapConnection.whenBack), reads included. A container that ends
+ *    first loses them: the log names each postponed step's DN, to check by hand.
  *
  * Store methods that write several entries outside a transaction use the same machinery for
  * their own steps, so each method is all-or-nothing on its own. The mutex is re-entrant within
@@ -21,7 +25,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Attribute, Change } from 'ldapts';
 import { describeError, log } from '#lib/log';
-import type { LdapConnection, LdapEntry } from '#lib/storage/ldap/client';
+import { isConnectionFailure, type LdapConnection, type LdapEntry } from '#lib/storage/ldap/client';
+import { StorageUnavailableError } from '#lib/http/errors';
 
 /** Which mutexes the current async flow holds, so a store used inside a transaction does not wait for itself. */
 const holding = new AsyncLocalStorage<ReadonlySet<Mutex>>();
@@ -58,17 +63,48 @@ export class UndoLog {
     return this.steps.length;
   }
 
-  async rollback(): Promise<void> {
+  /** Runs the compensations, newest first; returns those the unreachable directory kept from running, in the order still to run. */
+  async rollback(): Promise<Compensation[]> {
     const steps = this.steps.reverse();
     this.steps = [];
-    for (const step of steps) {
-      try {
-        await step.undo();
-      } catch (error) {
+    return runCompensations(steps);
+  }
+}
+
+async function runCompensations(steps: Compensation[]): Promise<Compensation[]> {
+  const unreachable: Compensation[] = [];
+  for (const step of steps) {
+    try {
+      await step.undo();
+    } catch (error) {
+      if (error instanceof StorageUnavailableError || isConnectionFailure(error)) {
+        unreachable.push(step);
+        log('error', 'LDAP rollback step postponed: the directory is unreachable; retried before the next write', { step: step.what, ...describeError(error) });
+      } else {
         log('error', 'LDAP rollback step failed; the directory may need a manual fix', { step: step.what, ...describeError(error) });
       }
     }
   }
+  return unreachable;
+}
+
+/** Compensations postponed by an unreachable directory, per connection (one per container). */
+const postponed = new WeakMap<LdapConnection, Compensation[]>();
+
+function postpone(connection: LdapConnection, steps: Compensation[]): void {
+  postponed.set(connection, [...steps, ...(postponed.get(connection) ?? [])]);
+  connection.whenBack(() => finishPostponed(connection));
+}
+
+/** Runs what earlier rollbacks could not; throws STORAGE_UNAVAILABLE while the directory is still unreachable. */
+async function finishPostponed(connection: LdapConnection): Promise<void> {
+  const steps = postponed.get(connection);
+  if (!steps) return;
+  postponed.delete(connection);
+  const left = await runCompensations(steps);
+  if (left.length === 0) return;
+  postpone(connection, left);
+  throw new StorageUnavailableError(new Error('LDAP rollback still pending'));
 }
 
 /** Attribute changes of one modify, by attribute name. `replace` with [] removes the attribute. */
@@ -89,6 +125,11 @@ function toChanges(changes: AttributeChanges): Change[] {
   return out;
 }
 
+/** The directory became unreachable during the write (and stayed so): slapd may or may not have applied it. */
+function outcomeUnknown(error: unknown): boolean {
+  return error instanceof StorageUnavailableError;
+}
+
 /** Writes through a connection, recording how to undo each write. */
 export class LdapWriter {
   constructor(
@@ -97,7 +138,15 @@ export class LdapWriter {
   ) {}
 
   async add(dn: string, attributes: Record<string, string[] | Buffer[]>): Promise<void> {
-    await this.connection.add(dn, attributes);
+    try {
+      await this.connection.add(dn, attributes);
+    } catch (error) {
+      // Maybe applied: undone only if the entry is there as sent (not one someone else made).
+      if (outcomeUnknown(error)) this.undo.record(`add ${dn} (outcome unknown)`, async () => {
+        if (await this.connection.holds(dn, attributes)) await this.connection.del(dn);
+      });
+      throw error;
+    }
     this.undo.record(`add ${dn}`, () => this.connection.del(dn));
   }
 
@@ -110,17 +159,31 @@ export class LdapWriter {
     if (list.length === 0) return;
     const touched = [...new Set(list.map((change) => change.modification.type))];
     const before = known ?? (await this.connection.read(dn, touched));
-    await this.connection.modify(dn, list);
-    if (!before) return; // the modify above succeeded, so this cannot happen; nothing to restore
     const restore: Record<string, string[]> = {};
-    for (const type of touched) restore[type] = before.values(type);
-    this.undo.record(`modify ${dn}`, () => this.connection.modify(dn, toChanges({ replace: restore })));
+    for (const type of touched) restore[type] = before?.values(type) ?? [];
+    const record = () => this.undo.record(`modify ${dn}`, () => this.connection.modify(dn, toChanges({ replace: restore })));
+    try {
+      await this.connection.modify(dn, list);
+    } catch (error) {
+      // Maybe applied: putting the values read before back is right either way.
+      if (before && outcomeUnknown(error)) record();
+      throw error;
+    }
+    if (before) record(); // the modify above succeeded, so `before` was there
   }
 
   /** Deletes a leaf entry that was read beforehand with all its user attributes (`*`). */
   async delete(entry: LdapEntry): Promise<void> {
-    await this.connection.del(entry.dn);
     const attributes = entry.attributes();
+    try {
+      await this.connection.del(entry.dn);
+    } catch (error) {
+      // Maybe applied: added back only if it is gone.
+      if (outcomeUnknown(error)) this.undo.record(`delete ${entry.dn} (outcome unknown)`, async () => {
+        if (!(await this.connection.read(entry.dn, ['1.1']))) await this.connection.add(entry.dn, attributes);
+      });
+      throw error;
+    }
     this.undo.record(`delete ${entry.dn}`, () => this.connection.add(entry.dn, attributes));
   }
 
@@ -159,7 +222,8 @@ export async function runUndoable<T>(connection: LdapConnection, work: (writer: 
   try {
     return await work(new LdapWriter(connection, undo));
   } catch (error) {
-    await undo.rollback();
+    const left = await undo.rollback();
+    if (left.length > 0) postpone(connection, left);
     throw error;
   }
 }

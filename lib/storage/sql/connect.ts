@@ -149,7 +149,7 @@ function openPostgres(url: URL, max: number): OpenedDatabase {
           return format === 'binary' ? types.getTypeParser(oid, 'binary') : types.getTypeParser(oid, 'text');
         },
       };
-      return new Pool({
+      const pool = new Pool({
         connectionString: connection.toString(),
         max,
         idleTimeoutMillis: 60_000,
@@ -158,6 +158,13 @@ function openPostgres(url: URL, max: number): OpenedDatabase {
         // NOW() defaults and TIMESTAMP casts in UTC, like the UTC strings we write.
         options: '-c TimeZone=UTC',
       });
+      // A connection that drops while no query is running is reported as an 'error' event (on
+      // the pool when idle, on the client when checked out): unheard, Node would end the
+      // process. pg has already discarded it; the next query opens a new one.
+      const dropped = () => undefined;
+      pool.on('error', dropped);
+      pool.on('connect', (client) => client.on('error', dropped));
+      return pool;
     },
   });
   const db = new Kysely<any>({ dialect });
