@@ -1,5 +1,7 @@
 /** Measuring helpers shared by the benchmarks. */
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -56,6 +58,8 @@ export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
   return {
     dbs,
     store,
+    /** The server's environment (same JWT secret and databases), for function bundles run beside it. */
+    env,
     base: `http://127.0.0.1:${port}/api`,
     async close() {
       server.close();
@@ -63,4 +67,47 @@ export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
       await dbs.dropAll();
     },
   };
+}
+
+/**
+ * A keep-alive HTTP client for the local server: lighter than fetch, so the figures measure
+ * the server, not the client. Resolves with the parsed JSON body.
+ */
+export function apiClient(base: string, token?: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(base);
+  let bearer = token;
+  const call = (method: string, path: string, params?: Record<string, string>) =>
+    new Promise<{ _success: boolean; _msg?: string; _data?: any }>((resolve, reject) => {
+      const body = params ? new URLSearchParams(params).toString() : undefined;
+      const headers: Record<string, string> = {};
+      if (bearer) headers.authorization = `Bearer ${bearer}`;
+      if (body !== undefined) Object.assign(headers, { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)) });
+      const req = request({ agent, host: url.hostname, port: url.port, method, path: `${url.pathname}${path}`, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch (error) { reject(error); }
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return {
+    call,
+    /** Like call, but throws when the API refuses. */
+    async ok(method: string, path: string, params?: Record<string, string>) {
+      const reply = await call(method, path, params);
+      if (reply._success !== true) throw new Error(`${method} ${path} refused: ${reply._msg}`);
+      return reply;
+    },
+    setToken(value: string) { bearer = value; },
+    close() { agent.destroy(); },
+  };
+}
+
+/** The machine and its load, printed above every table (other work on the machine skews the figures). */
+export function machineLine(): string {
+  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+  return `node ${process.version}, ${cpus().length}x ${cpus()[0]?.model.trim()}, load average ${load}`;
 }

