@@ -1,4 +1,5 @@
 import { ApiError } from '#lib/http/errors';
+import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/storage/ldap/password-form';
 
 /**
  * Configuration from environment variables (names fixed by the README, the deployment and
@@ -61,6 +62,10 @@ function checkLdapConfig(config: Config): void {
   const sqlUrls = { AMAVISD_DB_URL: config.amavisdDbUrl, IREDAPD_DB_URL: config.iredapdDbUrl, IREDADMIN_DB_URL: config.iredadminDbUrl };
   for (const [name, url] of Object.entries(sqlUrls)) {
     if (!/^(mysql|mariadb):\/\//i.test(url!)) throw new ConfigError(`BACKEND=ldap keeps ${name} on MariaDB/MySQL, as iRedMail's LDAP edition does (mysql://…)`);
+  }
+  // Dovecot logs in by binding as the user (auth_bind = yes), so slapd must verify the hash.
+  if ((LDAP_UNSUPPORTED_WRITE_SCHEMES as readonly string[]).includes(config.defaultPasswordScheme)) {
+    throw new ConfigError(`DEFAULT_PASSWORD_SCHEME=${config.defaultPasswordScheme} cannot be used with BACKEND=ldap: OpenLDAP cannot verify such hashes, so mail logins would fail (use one of ${LDAP_WRITABLE_PASSWORD_SCHEMES.join(', ')})`);
   }
 }
 

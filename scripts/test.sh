@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export LOG_LEVEL="${LOG_LEVEL:-silent}"
 BACKENDS="${TEST_BACKENDS:-embedded mysql pgsql mysql-genuine pgsql-genuine ldap}"
 # The real mail stack (Dovecot logs in, Postfix resolves) on each account backend.
-INTEROP_BACKENDS="${INTEROP_BACKENDS:-mysql pgsql}"
+INTEROP_BACKENDS="${INTEROP_BACKENDS:-mysql pgsql ldap}"
 
 npm run --silent build:validators
 npx tsc -p tsconfig.json

@@ -9,7 +9,8 @@
 //
 // The genuine iRedMail files are reference data in ../shared/iredmail/ (resolved from this
 // file), read at test time: their PH_* placeholders are filled into the temp directory and
-// the files are otherwise used as shipped. They are never copied into the project.
+// the files are otherwise used as shipped (the one option: dovecot-ldap.conf's auth_bind,
+// see MailStackOptions.ldapAuthBind). They are never copied into the project.
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -218,6 +219,21 @@ export interface DictTarget extends SqlTarget {
 export interface MailStackOptions {
   /** Enables the quota_clone (used_quota) and last_login plugins, writing there. */
   dicts?: DictTarget;
+  /**
+   * LDAP only. iRedMail's dovecot-ldap.conf ships `auth_bind = yes`: slapd verifies the
+   * password by a bind as the user, so only hashes slapd knows work ({SSHA}, {SSHA512},
+   * {SHA512}, {CRYPT}…). `false` sets `auth_bind = no`: Dovecot reads userPassword
+   * (pass_attrs userPassword=password, as the file has it) and verifies every scheme it
+   * knows itself. Default: the file as shipped.
+   */
+  ldapAuthBind?: boolean;
+}
+
+/** dovecot-ldap.conf with its auth_bind line set; the file must have exactly one. */
+function withAuthBind(text: string, authBind: boolean): string {
+  const line = /^auth_bind[ \t]*=.*$/m;
+  if (!line.test(text)) throw new Error('dovecot-ldap.conf has no auth_bind line to set');
+  return text.replace(line, `auth_bind       = ${authBind ? 'yes' : 'no'}`);
 }
 
 function dictPlaceholders(dicts: DictTarget): Record<string, string> {
@@ -518,10 +534,12 @@ export async function startMailStack(target: MailStackTarget, options: MailStack
     mkdirSync(vmail, { mode: 0o755 });
     if (process.getuid?.() === 0) chownSync(vmail, owner.uid, owner.gid);
 
-    // Dovecot's auth file, as shipped with its placeholders filled.
+    // Dovecot's auth file, as shipped with its placeholders filled (LDAP: auth_bind as asked).
     const authName = backend === 'ldap' ? 'dovecot-ldap.conf' : 'dovecot-sql.conf';
     const authFile = join(dir, authName);
-    writeFileSync(authFile, fill(readFileSync(join(GENUINE_DIR, 'dovecot', authName), 'utf8'), values, authName), { mode: 0o644 });
+    let authText = fill(readFileSync(join(GENUINE_DIR, 'dovecot', authName), 'utf8'), values, authName);
+    if (backend === 'ldap' && options.ldapAuthBind !== undefined) authText = withAuthBind(authText, options.ldapAuthBind);
+    writeFileSync(authFile, authText, { mode: 0o644 });
     if (options.dicts) {
       for (const name of ['dovecot-used-quota.conf', 'dovecot-last-login.conf']) {
         writeFileSync(join(dir, name), fill(readFileSync(join(GENUINE_DIR, 'dovecot', name), 'utf8'), dictPlaceholders(options.dicts), name), { mode: 0o644 });
@@ -581,7 +599,11 @@ export async function startMailStack(target: MailStackTarget, options: MailStack
           if (code === 1 && !/\bfatal:/.test(err)) return resolve({ stdout: undefined, stderr: err });
           reject(new Error(`${command} failed (${code}): ${err || error.message}`));
         });
-        child.stdin?.end(input ?? '');
+        // postmap -q <key> never reads stdin and may be gone before a write lands (EPIPE);
+        // the exit status above decides, so stdin errors are not the verdict.
+        child.stdin?.on('error', () => undefined);
+        if (input === undefined) child.stdin?.end();
+        else child.stdin?.end(input);
       });
 
     const stack: MailStack = {
