@@ -23,12 +23,13 @@ import type { AliasStore } from '#lib/storage/store';
 import type { Alias, AliasChanges, AliasProfile, NewAlias } from '#lib/model/aliases';
 import type { Page, PagedResult } from '#lib/model/types';
 import { ApiError } from '#lib/http/errors';
-import { domainOf, stripExtension } from '#lib/model/addresses';
+import { domainOf } from '#lib/model/addresses';
 import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
-import { and, anyOf, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
+import { and, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
 import { aliasDomainAddresses } from '#lib/storage/ldap/alias-domain-addresses';
 import { inBatches, isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
+import { addressInUse } from '#lib/storage/ldap/address-in-use';
 
 const ALIAS_ATTRIBUTES = ['mail', 'cn', 'accessPolicy', 'accountStatus', 'expiredDate', 'createTimestamp', 'modifyTimestamp'];
 const ALIAS_SERVICES = ['mail', 'deliver'];
@@ -36,7 +37,6 @@ const NEVER_EXPIRES = '9999-12-31T00:00:00';
 const BATCH = 16;
 
 /** Entries whose mail or shadowAddress makes an address taken (catch-alls have no local part; externals are not accounts). */
-const ACCOUNT = or(objectClass('mailUser'), objectClass('mailAlias'), objectClass('mailList'));
 
 /** Code-point order, as the SQL store sorts (Python's sorted()). */
 function sorted(values: Iterable<string>): string[] {
@@ -122,15 +122,8 @@ export class LdapAliasStore implements AliasStore {
     return sorted(lowered(entry?.values('mailForwardingAddress') ?? []));
   }
 
-  async addressInUse(address: string): Promise<boolean> {
-    const candidates = [...new Set([address, stripExtension(address)])];
-    const found = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'sub',
-      filter: and(ACCOUNT, or(anyOf('mail', candidates), anyOf('shadowAddress', candidates))),
-      attributes: ['1.1'],
-      sizeLimit: 1,
-    });
-    return found.length > 0;
+  addressInUse(address: string): Promise<boolean> {
+    return addressInUse(this.ctx, address);
   }
 
   private async domainDisabled(domain: string): Promise<boolean> {

@@ -25,6 +25,7 @@ import { and, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
 import { aliasDomainAddresses } from '#lib/storage/ldap/alias-domain-addresses';
 import { inBatches, isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
+import { addressInUse } from '#lib/storage/ldap/address-in-use';
 
 const LIST_ATTRIBUTES = ['mail', 'cn', 'accessPolicy', 'accountStatus', 'expiredDate', 'createTimestamp', 'modifyTimestamp'];
 const LIST_SERVICES = ['mail', 'deliver', 'displayedInGlobalAddressBook'];
@@ -97,14 +98,8 @@ export class LdapMailingListStore implements MailingListStore {
     }
   }
 
-  async addressInUse(address: string): Promise<boolean> {
-    const found = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'sub',
-      filter: and(ACCOUNT, or(eq('mail', address), eq('shadowAddress', address))),
-      attributes: ['1.1'],
-      sizeLimit: 1,
-    });
-    return found.length > 0;
+  addressInUse(address: string): Promise<boolean> {
+    return addressInUse(this.ctx, address);
   }
 
   async isMailUser(address: string): Promise<boolean> {

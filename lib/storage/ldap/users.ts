@@ -19,7 +19,7 @@ import type { UserStore } from '#lib/storage/user-store';
 import type { BulkMailboxChanges, MailboxChanges, MailboxState, MailUser, MailUserListItem, NewMailbox, UserExtras, UserListFilter } from '#lib/model/users';
 import type { PagedResult } from '#lib/model/types';
 import { isServiceColumn, type ServiceColumn, type ServiceValue } from '#lib/model/mail-services';
-import { domainOf, localPartOf, stripExtension } from '#lib/model/addresses';
+import { domainOf, localPartOf } from '#lib/model/addresses';
 import { ApiError } from '#lib/http/errors';
 import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
 import { and, anyOf, contains, eq, not, objectClass, or, type Filter } from '#lib/storage/ldap/filter';
@@ -30,11 +30,11 @@ import { domainsAdministeredBy } from '#lib/storage/ldap/identities';
 import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
 import { forgetMailboxUsage, mailboxUsage, recordDeletedMailboxes, renameMailboxUsage } from '#lib/storage/ldap/iredadmin-rows';
 import { homeDirectory, isActiveEntry, isGlobalAdminEntry, isOn, MB, newUserEntry, serviceOf, toMailUser, USER_ATTRIBUTES, DEFAULT_MAILBOX_FOLDER, DEFAULT_MAILBOX_FORMAT } from '#lib/storage/ldap/user-entry';
+import { addressInUse } from '#lib/storage/ldap/address-in-use';
 
 const BATCH = 16;
 
 /** Entries whose mail or shadowAddress makes an address taken (the catch-all has no local part). */
-const ACCOUNT = or(objectClass('mailUser'), objectClass('mailAlias'), objectClass('mailList'));
 
 /** Attributes of other entries that name an address (delete drops the value, rename moves it). */
 const REFERRING_ATTRIBUTES = [
@@ -148,15 +148,8 @@ export class LdapUserStore implements UserStore {
     return entry ? (entry.first('userPassword') ?? '') : undefined;
   }
 
-  async addressInUse(address: string): Promise<boolean> {
-    const candidates = [...new Set([address, stripExtension(address)])];
-    const found = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'sub',
-      filter: and(ACCOUNT, or(anyOf('mail', candidates), anyOf('shadowAddress', candidates))),
-      attributes: ['1.1'],
-      sizeLimit: 1,
-    });
-    return found.length > 0;
+  addressInUse(address: string): Promise<boolean> {
+    return addressInUse(this.ctx, address);
   }
 
   aliasDomainsOf(domain: string): Promise<string[]> {
