@@ -5,9 +5,10 @@
 // either way. Its own ldapts client and DNs: nothing from lib/storage/ldap is reused, so a
 // defect there cannot hide here.
 
-import { Attribute, Change, Client, EqualityFilter, OrFilter, type Entry } from 'ldapts';
+import { Attribute, Change, EqualityFilter, OrFilter, type Entry } from 'ldapts';
 import { hashPassword, type PasswordScheme } from '#lib/auth/passwords';
 import type { SlapdInstance } from './slapd';
+import { withRootClient } from './slapd';
 
 /** enabledService of a new mail user, as iRedAdmin writes it (storage.md §6.3). */
 const USER_SERVICES = [
@@ -37,16 +38,7 @@ export interface LdapMailAccount {
 
 const domainOf = (mail: string) => mail.slice(mail.lastIndexOf('@') + 1).toLowerCase();
 
-/** Runs `work` with a client bound as the rootdn (sees and writes everything). */
-async function withRoot<T>(slapd: SlapdInstance, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ url: slapd.url, timeout: 10_000 });
-  try {
-    await client.bind(slapd.rootDn, slapd.rootPassword);
-    return await work(client);
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
-}
+const withRoot = withRootClient;
 
 function flatten(entry: Entry): Record<string, string[]> {
   const out: Record<string, string[]> = {};

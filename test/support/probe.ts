@@ -14,6 +14,7 @@ import { parseSettings } from '#lib/model/settings-codec';
 import { hashPassword } from '#lib/auth/passwords';
 import { ldapUserProbe, sqlUserProbe, type UserProbe } from './user-probe';
 import { seedMailbox as seedSqlMailbox, snapshot as sqlSnapshot, VMAIL_TABLES, type Harness } from './api';
+import { withRootClient } from './slapd';
 
 /** A domain as the tests look at it (the SQL `domain` row's meaning). */
 export interface DomainRecord {
@@ -272,15 +273,7 @@ function ldapProbe(h: Harness): Probe {
   const adminDn = (u: string) => `mail=${u},o=domainAdmins,${slapd.suffix}`;
   const aliasDn = (a: string) => `mail=${a},ou=Aliases,${domainDn(a.split('@')[1]!)}`;
 
-  async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: slapd.url, timeout: 10_000 });
-    try {
-      await client.bind(slapd.rootDn, slapd.rootPassword);
-      return await work(client);
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
-  }
+  const withClient = <T>(work: (client: Client) => Promise<T>) => withRootClient(slapd, work);
 
   async function read(dn: string, attributes: string[] = ['*']): Promise<Entry | undefined> {
     return withClient(async (client) => {

@@ -472,3 +472,14 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdInsta
     reset: () => wipeBelow(url, rootDn, rootPassword, [`o=domains,${suffix}`, `o=domainAdmins,${suffix}`]),
   };
 }
+
+/** Runs `work` with a fresh client bound as the rootdn (sees and writes everything); test side only. */
+export async function withRootClient<T>(slapd: SlapdInstance, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ url: slapd.url, timeout: 10_000 });
+  try {
+    await client.bind(slapd.rootDn, slapd.rootPassword);
+    return await work(client);
+  } finally {
+    await client.unbind().catch(() => undefined);
+  }
+}

@@ -9,6 +9,7 @@ import { Attribute, Change, Client, EqualityFilter, AndFilter, NotFilter, type E
 import type { Settings } from '#lib/model/settings-codec';
 import { serializeSettings } from '#lib/model/settings-codec';
 import type { Harness } from './api';
+import { withRootClient } from './slapd';
 
 /** A mail user in the SQL vocabulary (the vmail.mailbox row's meaning). */
 export interface MailUserRecord {
@@ -160,15 +161,7 @@ export function ldapUserProbe(h: Harness): UserProbe {
   const domainDn = (d: string) => `domainName=${d},${domainsBase}`;
   const userDn = (u: string) => `mail=${u},ou=Users,${domainDn(u.split('@')[1]!)}`;
 
-  async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: slapd.url, timeout: 10_000 });
-    try {
-      await client.bind(slapd.rootDn, slapd.rootPassword);
-      return await work(client);
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
-  }
+  const withClient = <T>(work: (client: Client) => Promise<T>) => withRootClient(slapd, work);
   const read = (dn: string) =>
     withClient(async (client) => {
       try {
