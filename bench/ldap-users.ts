@@ -6,17 +6,10 @@
  * are on the local MariaDB. Not part of the test run.
  *   npx tsx bench/ldap-users.ts
  */
-import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Client, EqualityFilter } from 'ldapts';
-import { configFromEnv, setConfig } from '#lib/config';
-import { closeStore, getStore } from '#lib/storage/open-store';
-import { createLocalServer } from '#lib/http/local-server';
 import { hashPassword } from '#lib/auth/passwords';
-import { loadFamily } from '../functions/registry';
-import { createTestDatabases } from '../test/support/databases';
-import { startSlapd } from '../test/support/slapd';
-import { freePort, stats, time } from './support';
+import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
 
 const CREATES = 300;
 const GETS = 600;
@@ -36,25 +29,13 @@ function rawUserEntry(mail: string, hash: string): Record<string, string[]> {
 }
 
 async function main(): Promise<void> {
-  process.env.LOG_LEVEL = 'silent';
-  const slapd = await startSlapd();
-  const dbs = await createTestDatabases('mysql', 'project');
-  const config = configFromEnv({
-    BACKEND: 'ldap', JWT_SECRET: randomBytes(32).toString('hex'), DATA_DIR: '/tmp/unused',
-    LDAP_URL: slapd.url, LDAP_SUFFIX: slapd.suffix, LDAP_BIND_DN: slapd.adminDn, LDAP_BIND_PASSWORD: slapd.adminPassword,
-    AMAVISD_DB_URL: dbs.urls!.amavisd, IREDAPD_DB_URL: dbs.urls!.iredapd, IREDADMIN_DB_URL: dbs.urls!.iredadmin,
-  });
-  setConfig(config);
-  const store = await getStore(config);
-  await store.migrate();
-  await store.accounts.identities.createStandaloneAdmin({ username: 'bench@admins.test', passwordHash: await hashPassword('Bench1!Pw', 'SSHA512'), name: 'bench', language: 'en_US', isGlobalAdmin: true, active: true, settings: {} });
-  const port = await freePort();
-  const server = createLocalServer(loadFamily).listen(port, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}/api`;
+  const api = await startBenchApi('ldap');
+  const slapd = api.slapd!;
+  const { base } = api;
   const raw = new Client({ url: slapd.url });
   try {
     const results: Record<string, ReturnType<typeof stats>> = {};
-    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'bench@admins.test', password: 'Bench1!Pw' }) });
+    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams(BENCH_ADMIN) });
     const token = ((await login.json()) as any)._data.token as string;
     const auth = { authorization: `Bearer ${token}` };
     for (const domain of ['api.test', 'raw.test']) {
@@ -102,10 +83,7 @@ async function main(): Promise<void> {
     for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
   } finally {
     await raw.unbind().catch(() => undefined);
-    server.close();
-    await closeStore();
-    await dbs.dropAll();
-    await slapd.stop();
+    await api.close();
   }
 }
 

@@ -34,9 +34,11 @@ export const BENCH_ADMIN = { username: 'bench@admins.test', password: 'Bench1!Pw
 
 /**
  * The local HTTP server (the Lambdas' dispatcher) on throw-away databases of one engine,
- * with a global admin to log in as. close() stops the server and drops the databases.
+ * with a global admin to log in as. `ldap`: accounts in a private slapd, the policy and
+ * iredadmin databases on MariaDB (as on an iRedMail LDAP server). close() stops the server,
+ * drops the databases and stops slapd.
  */
-export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
+export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded' | 'ldap') {
   const { randomBytes } = await import('node:crypto');
   const { configFromEnv, setConfig } = await import('#lib/config');
   const { closeStore, getStore } = await import('#lib/storage/open-store');
@@ -44,10 +46,14 @@ export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
   const { hashPassword } = await import('#lib/auth/passwords');
   const { loadFamily } = await import('../functions/registry');
   const { createTestDatabases } = await import('../test/support/databases');
+  const { startSlapd } = await import('../test/support/slapd');
   process.env.LOG_LEVEL = 'silent';
-  const dbs = await createTestDatabases(engine, 'project');
+  const slapd = engine === 'ldap' ? await startSlapd() : undefined;
+  const dbs = await createTestDatabases(slapd ? 'mysql' : (engine as 'mysql' | 'pgsql' | 'embedded'), 'project');
   const env: Record<string, string> = { BACKEND: engine, JWT_SECRET: randomBytes(32).toString('hex'), DATA_DIR: dbs.dataDir ?? '/tmp/unused' };
-  if (dbs.urls) Object.assign(env, { VMAIL_DB_URL: dbs.urls.vmail, AMAVISD_DB_URL: dbs.urls.amavisd, IREDAPD_DB_URL: dbs.urls.iredapd, IREDADMIN_DB_URL: dbs.urls.iredadmin });
+  if (dbs.urls) Object.assign(env, { AMAVISD_DB_URL: dbs.urls.amavisd, IREDAPD_DB_URL: dbs.urls.iredapd, IREDADMIN_DB_URL: dbs.urls.iredadmin });
+  if (dbs.urls && !slapd) env.VMAIL_DB_URL = dbs.urls.vmail;
+  if (slapd) Object.assign(env, { LDAP_URL: slapd.url, LDAP_SUFFIX: slapd.suffix, LDAP_BIND_DN: slapd.adminDn, LDAP_BIND_PASSWORD: slapd.adminPassword });
   const config = configFromEnv(env);
   setConfig(config);
   const store = await getStore(config);
@@ -57,6 +63,7 @@ export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
   const server = createLocalServer(loadFamily).listen(port, '127.0.0.1');
   return {
     dbs,
+    slapd,
     store,
     /** The server's environment (same JWT secret and databases), for function bundles run beside it. */
     env,
@@ -65,6 +72,7 @@ export async function startBenchApi(engine: 'mysql' | 'pgsql' | 'embedded') {
       server.close();
       await closeStore();
       await dbs.dropAll();
+      await slapd?.stop();
     },
   };
 }
