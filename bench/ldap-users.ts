@@ -9,7 +9,7 @@
 import { cpus } from 'node:os';
 import { Client, EqualityFilter } from 'ldapts';
 import { hashPassword } from '#lib/auth/passwords';
-import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
+import { BENCH_ADMIN, startBenchApi, stats, time, printStatsTable } from './support';
 
 const CREATES = 300;
 const GETS = 600;
@@ -79,8 +79,7 @@ async function main(): Promise<void> {
     results['ldapts: read user entry'] = stats(rawGets);
 
     process.stdout.write(`backend=ldap (slapd ${slapd.url}, MariaDB for iredadmin) node=${process.version} cpus=${cpus().length}x ${cpus()[0]?.model}\n`);
-    process.stdout.write(`| operation | n | median ms | p99 ms |\n|---|---|---|---|\n`);
-    for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
+    printStatsTable(results);
   } finally {
     await raw.unbind().catch(() => undefined);
     await api.close();

@@ -5,7 +5,7 @@
  *   npx tsx bench/quick.ts
  */
 import { cpus } from 'node:os';
-import { BENCH_ADMIN, startBenchApi, stats, time } from './support';
+import { BENCH_ADMIN, startBenchApi, stats, time, printStatsTable } from './support';
 
 const engine = (process.env.BENCH_ENGINE ?? 'mysql') as 'mysql' | 'pgsql' | 'embedded';
 
@@ -31,8 +31,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 500; i++) gets.push(await time(() => fetch(`${base}/domain/bench${i % 200}.test`, { headers: auth })));
     results['get domain'] = stats(gets);
     process.stdout.write(`engine=${engine} node=${process.version} cpus=${cpus().length}x ${cpus()[0]?.model}\n`);
-    process.stdout.write(`| operation | n | median ms | p99 ms |\n|---|---|---|---|\n`);
-    for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
+    printStatsTable(results);
   } finally {
     await api.close();
   }

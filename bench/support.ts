@@ -119,3 +119,9 @@ export function machineLine(): string {
   const load = loadavg().map((value) => value.toFixed(2)).join(' ');
   return `node ${process.version}, ${cpus().length}x ${cpus()[0]?.model.trim()}, load average ${load}`;
 }
+
+/** The usual table: one row per operation with its sample count, median and p99. */
+export function printStatsTable(results: Record<string, Stats>): void {
+  process.stdout.write(`| operation | n | median ms | p99 ms |\n|---|---|---|---|\n`);
+  for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
+}

@@ -1,7 +1,6 @@
 import type { Context } from '#lib/http/context';
 import type { AccountStore } from '#lib/storage/store';
-import type { AccessPolicy, AliasChanges, AliasProfile } from '#lib/model/aliases';
-import { isAccessPolicy } from '#lib/model/aliases';
+import type { AliasChanges, AliasProfile } from '#lib/model/aliases';
 import { ApiError } from '#lib/http/errors';
 import { flag, param } from '#lib/http/request';
 import { assertDomainAccess, assertMayChangeAddress } from '#lib/auth/access';
@@ -9,6 +8,7 @@ import { domainOf, isAccountEmail } from '#lib/model/addresses';
 import { assertNotBoth, readAccountStatus, readEmailList, readInt, readText } from '#lib/model/params';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
+import { assertAccountLimit, memberChanges, readAccessPolicy } from '#lib/services/domain-accounts';
 
 /**
  * Mail aliases on SQL (pro-api-behaviour §1.6.3, §1.7, §1.11; storage.md §1.3). Where the
@@ -22,14 +22,6 @@ function value(ctx: Context, name: string, legacy: string): string | undefined {
 }
 
 /** Lower-cased; empty means public (iRedAPD reads an empty policy as public). */
-function readAccessPolicy(value: string | undefined): AccessPolicy | undefined {
-  if (value === undefined) return undefined;
-  const policy = value.trim().toLowerCase();
-  if (policy === '') return 'public';
-  if (!isAccessPolicy(policy)) throw new ApiError('INVALID_ACCESS_POLICY');
-  return policy;
-}
-
 /**
  * A member inside the alias's own domain must be something that receives mail there: a
  * user, alias, mailing list or forwarding address (its +extension ignored). External
@@ -64,8 +56,7 @@ export async function createAlias(ctx: Context, mail: string): Promise<void> {
     const target = await tx.domains.lock(domain);
     if (!target) throw new ApiError('INVALID_DOMAIN_NAME');
     if (await tx.aliases.addressInUse(mail)) throw new ApiError('ALREADY_EXISTS');
-    if (target.aliases < 0) throw new ApiError('NOT_ALLOWED');
-    if (target.aliases > 0 && (await tx.aliases.count(domain)) >= target.aliases) throw new ApiError('EXCEEDED_DOMAIN_ACCOUNT_LIMIT');
+    await assertAccountLimit(target.aliases, () => tx.aliases.count(domain));
     await assertLocalMembersExist(tx, domain, members);
     try {
       await tx.aliases.create({ address: mail, name, accesspolicy, domain }, members);
@@ -100,8 +91,7 @@ export async function updateAlias(ctx: Context, mail: string): Promise<void> {
     const current = await tx.aliases.lock(mail);
     if (!current) throw new ApiError('NO_SUCH_ACCOUNT');
     const existing = await tx.aliases.members(mail);
-    const toRemove = reset ? existing.filter((member) => !reset.includes(member)) : remove.filter((member) => existing.includes(member) && !add.includes(member));
-    const toAdd = (reset ?? add).filter((member) => !existing.includes(member));
+    const { toAdd, toRemove } = memberChanges(existing, { reset, add, remove });
     await assertLocalMembersExist(tx, domain, toAdd);
     const changes: AliasChanges = {};
     if (name !== undefined) changes.name = name;

@@ -1,14 +1,13 @@
 import type { Context } from '#lib/http/context';
 import type { AccountStore, MailingListStore } from '#lib/storage/store';
-import type { AccessPolicy } from '#lib/model/aliases';
 import type { MailingList, MailingListChanges } from '#lib/model/maillists';
-import { isAccessPolicy } from '#lib/model/aliases';
 import { ApiError } from '#lib/http/errors';
 import { param } from '#lib/http/request';
 import { assertDomainAccess } from '#lib/auth/access';
 import { domainOf, isAccountEmail, stripExtension } from '#lib/model/addresses';
 import { assertNotBoth, readEmailList, readText } from '#lib/model/params';
 import { logAction } from '#lib/services/admin-log';
+import { assertAccountLimit, memberChanges, readAccessPolicy } from '#lib/services/domain-accounts';
 
 /**
  * Legacy mailing lists, /api/maillist/<mail> (pro-api-behaviour §1.14; LDAP only: SQL servers
@@ -23,15 +22,6 @@ function listStore(ctx: Context): MailingListStore {
   const lists = ctx.store.accounts.lists;
   if (!lists.supported) throw new ApiError('NOT_SUPPORTED_BY_BACKEND');
   return lists;
-}
-
-/** Lower-cased; empty means public (iRedAPD reads a missing policy as public). */
-function readAccessPolicy(value: string | undefined): AccessPolicy | undefined {
-  if (value === undefined) return undefined;
-  const policy = value.trim().toLowerCase();
-  if (policy === '') return 'public';
-  if (!isAccessPolicy(policy)) throw new ApiError('INVALID_ACCESS_POLICY');
-  return policy;
 }
 
 function readName(ctx: Context): string | undefined {
@@ -74,8 +64,7 @@ export async function createMailingList(ctx: Context, mail: string): Promise<voi
     const target = await tx.domains.lock(domain);
     if (!target) throw new ApiError('INVALID_DOMAIN_NAME');
     if (await tx.lists.addressInUse(mail)) throw new ApiError('ALREADY_EXISTS');
-    if (target.maillists < 0) throw new ApiError('NOT_ALLOWED');
-    if (target.maillists > 0 && (await tx.lists.count(domain)) >= target.maillists) throw new ApiError('EXCEEDED_DOMAIN_ACCOUNT_LIMIT');
+    await assertAccountLimit(target.maillists, () => tx.lists.count(domain));
     await assertMembersAcceptable(tx, mail, members);
     await tx.lists.create({ mail, name, accessPolicy }, members);
   });
@@ -100,8 +89,7 @@ export async function updateMailingList(ctx: Context, mail: string): Promise<voi
     const current = await tx.lists.get(mail);
     if (!current) throw new ApiError('NO_SUCH_ACCOUNT');
     const existing = current.members;
-    const toRemove = reset ? existing.filter((member) => !reset.includes(member)) : remove.filter((member) => existing.includes(member) && !add.includes(member));
-    const toAdd = (reset ?? add).filter((member) => !existing.includes(member));
+    const { toAdd, toRemove } = memberChanges(existing, { reset, add, remove });
     await assertMembersAcceptable(tx, mail, toAdd);
     const changes: MailingListChanges = {};
     if (name !== undefined) changes.name = name;

@@ -17,6 +17,7 @@ import { logAction } from '#lib/services/admin-log';
 import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
 import { assignQuota } from '#lib/services/quota';
 import { newMaildir, parseMaildirParam, readMailboxFolder, readMailboxFormat, type MaildirLocation } from '#lib/services/maildir';
+import { assertAccountLimit } from '#lib/services/domain-accounts';
 
 /**
  * Mail users (pro-api-behaviour §1.5–1.11, storage.md §1–5). Every parameter is read and
@@ -152,8 +153,7 @@ type Event = { event: string; msg: string };
  * password is judged (the original's order), then again under the domain lock, which decides.
  */
 async function assertRoomForUser(users: UserStore, domain: Domain, requested: number | undefined): Promise<number> {
-  if (domain.mailboxes < 0) throw new ApiError('NOT_ALLOWED');
-  if (domain.mailboxes > 0 && (await users.count(domain.domain)) >= domain.mailboxes) throw new ApiError('EXCEEDED_DOMAIN_ACCOUNT_LIMIT');
+  await assertAccountLimit(domain.mailboxes, () => users.count(domain.domain));
   return assignQuota(domain, requested, domain.maxquota > 0 ? await users.allocatedQuota(domain.domain) : 0);
 }
 
