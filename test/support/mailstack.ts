@@ -41,11 +41,15 @@ const READY_TIMEOUT_MS = 20_000;
 // ---------------------------------------------------------------------------------------
 // Packages
 
-/** Debian packages per backend: Dovecot's IMAP server and auth driver, Postfix and its map type. */
+/**
+ * Debian packages per backend: Dovecot's IMAP server and auth driver, Postfix and its map type.
+ * On LDAP, Dovecot's last-login and used-quota dictionaries still write to MariaDB (iredadmin),
+ * so that profile needs Dovecot's MySQL driver as well.
+ */
 const PACKAGES: Record<MailStackBackend, string[]> = {
   mysql: ['dovecot-core', 'dovecot-imapd', 'dovecot-mysql', 'postfix', 'postfix-mysql'],
   pgsql: ['dovecot-core', 'dovecot-imapd', 'dovecot-pgsql', 'postfix', 'postfix-pgsql'],
-  ldap: ['dovecot-core', 'dovecot-imapd', 'dovecot-ldap', 'postfix', 'postfix-ldap'],
+  ldap: ['dovecot-core', 'dovecot-imapd', 'dovecot-ldap', 'dovecot-mysql', 'postfix', 'postfix-ldap'],
 };
 
 function installed(pkg: string): boolean {
