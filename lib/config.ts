@@ -30,7 +30,16 @@ export interface Config {
   defaultTransport: string;
   /** Mark the login cookie Secure (on by default on AWS, where the gateway is HTTPS only). */
   cookieSecure: boolean;
+  /**
+   * Age (seconds) at which a policy follow-up left in iredadmin.policy_followups is judged
+   * abandoned and finished by another request (lib/services/policy-followups.ts); longer than
+   * any request runs, so an in-flight request's row is never judged early.
+   */
+  policyFollowUpGraceSeconds: number;
 }
+
+/** The API functions' Lambda timeout (serverless.yml `timeout: 29`) plus a wide margin. */
+const DEFAULT_POLICY_FOLLOWUP_GRACE_SECONDS = 120;
 
 const BACKENDS: readonly Backend[] = ['embedded', 'mysql', 'pgsql', 'ldap'];
 
@@ -77,6 +86,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a port number');
   const ttl = Number.parseInt(env.TOKEN_TTL_SECONDS ?? '3600', 10);
   if (!Number.isInteger(ttl) || ttl < 60) throw new ConfigError('TOKEN_TTL_SECONDS must be at least 60');
+  const grace = Number(nonEmpty(env.POLICY_FOLLOWUP_GRACE_SECONDS) ?? DEFAULT_POLICY_FOLLOWUP_GRACE_SECONDS);
+  if (!Number.isInteger(grace) || grace < 0) throw new ConfigError('POLICY_FOLLOWUP_GRACE_SECONDS must be a whole number of seconds');
   const config: Config = {
     backend,
     dataDir: nonEmpty(env.DATA_DIR) ?? '.data',
@@ -101,6 +112,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     storageBaseDirectory: (nonEmpty(env.STORAGE_BASE_DIRECTORY) ?? '/var/vmail/vmail1').replace(/\/+$/, ''),
     defaultTransport: nonEmpty(env.DEFAULT_TRANSPORT) ?? 'dovecot',
     cookieSecure: (env.COOKIE_SECURE ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 'true' : 'false')) === 'true',
+    policyFollowUpGraceSeconds: grace,
   };
   if ((backend === 'mysql' || backend === 'pgsql') && !config.vmailDbUrl) {
     throw new ConfigError(`BACKEND=${backend} needs VMAIL_DB_URL`);

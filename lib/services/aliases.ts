@@ -8,6 +8,7 @@ import { domainOf, isAccountEmail } from '#lib/model/addresses';
 import { assertNotBoth, readAccountStatus, readEmailList, readInt, readText } from '#lib/model/params';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
+import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 import { assertAccountLimit, memberChanges, readAccessPolicy } from '#lib/services/domain-accounts';
 
 /**
@@ -113,15 +114,15 @@ export async function updateAlias(ctx: Context, mail: string): Promise<void> {
 export async function deleteAlias(ctx: Context, mail: string): Promise<void> {
   const domain = domainOf(mail);
   assertDomainAccess(ctx.caller, domain);
-  const existed = await ctx.store.accounts.transaction(async (tx) => {
+  await resumeBeforeWrite(ctx);
+  const existed = await withPolicyFollowUp(ctx.store, { kind: 'forget', accounts: { users: [mail] } }, () => ctx.store.accounts.transaction(async (tx) => {
     // Domain row first, the same lock order as create and change_email.
     await tx.domains.lock(domain);
     if (!(await tx.aliases.delete(mail))) return false;
     await replaceDefaultGroup(tx, domain, mail);
     return true;
-  });
+  }), (done) => done);
   if (!existed) return;
-  await ctx.store.policy.forgetAccounts({ users: [mail] });
   await logAction(ctx, { event: 'delete', domain, username: mail, msg: `Delete mail alias: ${mail}.` });
 }
 
@@ -130,7 +131,9 @@ export async function changeAliasEmail(ctx: Context, mail: string, newMail: stri
   assertMayChangeAddress(ctx.caller, mail, newMail);
   if (!isAccountEmail(newMail)) throw new ApiError('INVALID_NEW_EMAIL');
   const domain = domainOf(mail);
-  await ctx.store.accounts.transaction(async (tx) => {
+  await resumeBeforeWrite(ctx);
+  // Amavisd and iRedAPD live in other databases: moved once the accounts are committed.
+  await withPolicyFollowUp(ctx.store, { kind: 'rename', from: mail, to: newMail }, () => ctx.store.accounts.transaction(async (tx) => {
     // Domain first (as every create does), so a concurrent create of the new address waits.
     await tx.domains.lock(domain);
     if (!(await tx.aliases.lock(mail))) throw new ApiError('OLD_EMAIL_NOT_EXIST');
@@ -142,9 +145,7 @@ export async function changeAliasEmail(ctx: Context, mail: string, newMail: stri
       throw error;
     }
     await replaceDefaultGroup(tx, domain, mail, newMail);
-  });
-  // Amavisd and iRedAPD live in other databases: moved once the accounts are committed.
-  await ctx.store.policy.renameAccount(mail, newMail);
+  }));
   await logAction(ctx, { event: 'update', domain, username: newMail, msg: `Change email address of mail alias: ${mail} to ${newMail}.` });
 }
 

@@ -10,6 +10,7 @@ import { assertNotBoth, readAccountStatus, readEmailList, readInt, readLanguage,
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
 import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
+import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 
 /** The vocabularies of pro-api-behaviour §1.6.1 and the API document. */
 const DOMAIN_SERVICES = /^[a-z0-9_-]{1,40}$/;
@@ -223,13 +224,18 @@ export async function updateDomain(ctx: Context, domain: string): Promise<void> 
 export async function deleteDomain(ctx: Context, domain: string): Promise<void> {
   const caller = assertDomainAccess(ctx.caller, domain);
   const days = clampKeepDays(caller, Number(ctx.req.route.days ?? '0'));
-  const existed = (await transactionSurvivingLostCommit(
-    () => ctx.store.accounts.transaction((tx) => tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username })),
-    async () => !(await ctx.store.accounts.domains.get(domain)),
-  )) ?? true;
-  if (!existed) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
+  await resumeBeforeWrite(ctx);
   // Amavisd and iRedAPD live in other databases: cleaned after the accounts are gone.
-  await ctx.store.policy.forgetAccounts({ domain });
+  const existed = await withPolicyFollowUp(
+    ctx.store,
+    { kind: 'forget', accounts: { domain } },
+    async () => (await transactionSurvivingLostCommit(
+      () => ctx.store.accounts.transaction((tx) => tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username })),
+      async () => !(await ctx.store.accounts.domains.get(domain)),
+    )) ?? true,
+    (done) => done,
+  );
+  if (!existed) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
   await logAction(ctx, { event: 'delete', domain, msg: `Delete domain: ${domain}.` });
 }
 

@@ -7,6 +7,7 @@ import { assertDomainAccess } from '#lib/auth/access';
 import { domainOf, isAccountEmail, stripExtension } from '#lib/model/addresses';
 import { assertNotBoth, readEmailList, readText } from '#lib/model/params';
 import { logAction } from '#lib/services/admin-log';
+import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 import { assertAccountLimit, memberChanges, readAccessPolicy } from '#lib/services/domain-accounts';
 
 /**
@@ -111,12 +112,12 @@ export async function deleteMailingList(ctx: Context, mail: string): Promise<voi
   const domain = domainOf(mail);
   assertDomainAccess(ctx.caller, domain);
   listStore(ctx);
-  const existed = await ctx.store.accounts.transaction(async (tx) => {
+  await resumeBeforeWrite(ctx);
+  const existed = await withPolicyFollowUp(ctx.store, { kind: 'forget', accounts: { users: [mail] } }, () => ctx.store.accounts.transaction(async (tx) => {
     if (!(await tx.lists.delete(mail))) return false;
     await forgetDefaultList(tx, domain, mail);
     return true;
-  });
+  }), (done) => done);
   if (!existed) return;
-  await ctx.store.policy.forgetAccounts({ users: [mail] });
   await logAction(ctx, { event: 'delete', domain, username: mail, msg: `Delete mailing list: ${mail}.` });
 }

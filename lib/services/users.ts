@@ -15,6 +15,7 @@ import { hashPassword, isAcceptedPasswordHash, parsePasswordScheme, stripPasswor
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
 import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
+import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 import { assignQuota } from '#lib/services/quota';
 import { newMaildir, parseMaildirParam, readMailboxFolder, readMailboxFormat, type MaildirLocation } from '#lib/services/maildir';
 import { assertAccountLimit } from '#lib/services/domain-accounts';
@@ -354,21 +355,26 @@ export async function updateUser(ctx: Context, mail: string): Promise<void> {
 export async function deleteUser(ctx: Context, mail: string): Promise<void> {
   const caller = requireCaller(ctx.caller);
   const days = clampKeepDays(caller, Number(ctx.req.route.days ?? '0'));
+  await resumeBeforeWrite(ctx);
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
   assertMayChangeUser(caller, found, { deletes: true });
-  const deleted = (await transactionSurvivingLostCommit(
-    () => ctx.store.accounts.transaction(async (tx) => {
-      const user = await tx.users.find(mail, { lock: true });
-      if (!user) return false;
-      assertMayChangeUser(caller, user, { deletes: true });
-      return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
-    }),
-    async () => !(await ctx.store.accounts.users.find(mail)),
-  )) ?? true;
-  if (!deleted) return;
   // Amavisd and iRedAPD live in other databases: cleaned once the account is gone.
-  await ctx.store.policy.forgetAccounts({ users: [mail] });
+  const deleted = await withPolicyFollowUp(
+    ctx.store,
+    { kind: 'forget', accounts: { users: [mail] } },
+    async () => (await transactionSurvivingLostCommit(
+      () => ctx.store.accounts.transaction(async (tx) => {
+        const user = await tx.users.find(mail, { lock: true });
+        if (!user) return false;
+        assertMayChangeUser(caller, user, { deletes: true });
+        return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
+      }),
+      async () => !(await ctx.store.accounts.users.find(mail)),
+    )) ?? true,
+    (done) => done,
+  );
+  if (!deleted) return;
   await writeLog(ctx, mail, [{ event: 'delete', msg: `Delete user: ${mail}.` }]);
 }
 
@@ -379,10 +385,12 @@ export async function changeUserEmail(ctx: Context, mail: string, newMail: strin
   const caller: Caller = assertMayChangeAddress(ctx.caller, mail, newMail);
   if (!isAccountEmail(mail)) throw new ApiError('INVALID_OLD_EMAIL');
   if (!isAccountEmail(newMail)) throw new ApiError('INVALID_NEW_EMAIL');
+  await resumeBeforeWrite(ctx);
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) throw new ApiError('OLD_EMAIL_NOT_EXIST');
   assertMayChangeUser(caller, found);
-  await transactionSurvivingLostCommit(
+  // Spam policy, wblist, throttle and greylisting follow the address (the original left them behind).
+  await withPolicyFollowUp(ctx.store, { kind: 'rename', from: mail, to: newMail }, () => transactionSurvivingLostCommit(
     () => ctx.store.accounts.transaction(async (tx) => {
       // Under the domain lock, so a concurrent create of the new address waits for us.
       await tx.domains.lock(found.domain);
@@ -393,9 +401,7 @@ export async function changeUserEmail(ctx: Context, mail: string, newMail: strin
       await tx.users.rename(mail, newMail);
     }),
     async () => !(await ctx.store.accounts.users.find(mail)) && (await ctx.store.accounts.users.find(newMail)) !== undefined,
-  );
-  // Spam policy, wblist, throttle and greylisting follow the address (the original left them behind).
-  await ctx.store.policy.renameAccount(mail, newMail);
+  ));
   await writeLog(ctx, newMail, [{ event: 'update', msg: `Change email address of user: ${mail} -> ${newMail}.` }]);
 }
 

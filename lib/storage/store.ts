@@ -130,9 +130,31 @@ export interface AccountStore {
 export interface PolicyStore {
   /** Deletes spam policy, wblist, throttle (tracking first) and greylisting rows of the accounts. */
   forgetAccounts(accounts: { domain?: string; users?: string[] }): Promise<void>;
-  /** Moves an account's throttle, greylisting and spam policy rows to its new address (change_email). */
+  /**
+   * Moves an account's throttle, greylisting and spam policy rows to its new address
+   * (change_email). Safe to run again after a partial run: a database with no rows left under
+   * `from` is not touched.
+   */
   renameAccount(from: string, to: string): Promise<void>;
   ping(): Promise<void>;
+}
+
+/** Policy work owed after an account change: forget the accounts' rows, or move them to a new address. */
+export type PolicyFollowUp =
+  | { kind: 'forget'; accounts: { domain?: string; users?: string[] } }
+  | { kind: 'rename'; from: string; to: string };
+
+/**
+ * The iredadmin journal of policy follow-ups (`policy_followups`): a row is written before an
+ * account change whose amavisd/iredapd rows follow it, and deleted once they have, so work cut
+ * off by a lost connection or a crash is found and finished later.
+ */
+export interface PolicyFollowUpStore {
+  /** Records the follow-up; returns its id. */
+  add(followUp: PolicyFollowUp, now: number): Promise<number>;
+  remove(id: number): Promise<void>;
+  /** Follow-ups created at or before `createdUpTo` (epoch seconds), oldest first; `followUp` is undefined when the row cannot be read. */
+  due(createdUpTo: number, limit: number): Promise<{ id: number; followUp: PolicyFollowUp | undefined }[]>;
 }
 
 /** Amavisd spam policies (`policy` + `users`), keyed by account: `@.`, `@domain`, `user@domain`. */
@@ -218,6 +240,7 @@ export interface Store {
   greylisting: GreylistingStore;
   admin: AdminDbStore;
   apiKeys: ApiKeyStore;
+  followUps: PolicyFollowUpStore;
   /** Creates missing tables (idempotent). Run by `npm start` and `npm run migrate`, never per request. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -123,6 +123,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** Rewrites the URL the API's store uses for one database or the directory (e.g. through test/support/fault-proxy.ts); the test's own handles keep the direct URL. */
   connectVia?: (target: 'vmail' | 'amavisd' | 'iredapd' | 'iredadmin' | 'ldap', url: string) => string;
+  /** Extra settings for the API's configuration (e.g. POLICY_FOLLOWUP_GRACE_SECONDS). */
+  env?: Record<string, string>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -146,7 +148,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     env.IREDADMIN_DB_URL = via('iredadmin', dbs.urls.iredadmin);
   }
   if (ldap) Object.assign(env, { LDAP_URL: via('ldap', ldap.url), LDAP_SUFFIX: ldap.suffix, LDAP_BIND_DN: ldap.adminDn, LDAP_BIND_PASSWORD: ldap.adminPassword });
-  const config = configFromEnv(env);
+  const config = configFromEnv({ ...env, ...options.env });
   setConfig(config);
   const store = await getStore(config);
   await store.migrate();

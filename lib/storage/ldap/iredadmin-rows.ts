@@ -45,17 +45,18 @@ const num = (value: unknown): number => Number(value ?? 0) || 0;
 export async function recordDeletedMailboxes(ctx: LdapContext, writer: LdapWriter, mailboxes: DeletedMailbox[], options: { deleteDate: string | null; admin: string }): Promise<void> {
   if (mailboxes.length === 0) return;
   const rows = mailboxes.map((box) => ({ username: box.username, domain: box.domain, maildir: box.maildir, admin: options.admin, delete_date: options.deleteDate }));
-  const result = await ctx.iredadmin.insertInto('deleted_mailboxes').values(rows).executeTakeFirst();
-  const firstId = Number(result.insertId ?? 0);
+  // Recorded before the insert: a connection lost with the reply may have inserted the rows all the same.
+  // Each maildir path carries its creation time, so it names only this deletion's rows.
   writer.record('insert iredadmin.deleted_mailboxes', async () => {
     await ctx.iredadmin
       .deleteFrom('deleted_mailboxes')
       .where('domain', 'in', [...new Set(rows.map((row) => row.domain))])
       .where('admin', '=', options.admin)
       .where('username', 'in', rows.map((row) => row.username))
-      .where('id', '>=', firstId)
+      .where('maildir', 'in', rows.map((row) => row.maildir))
       .execute();
   });
+  await ctx.iredadmin.insertInto('deleted_mailboxes').values(rows).execute();
 }
 
 /** Drops Dovecot's rows of a whole domain (`{ domain }`) or of one mailbox (`{ username }`). */

@@ -16,7 +16,7 @@ export type Engine = 'mysql' | 'postgres';
 export type DatabaseName = 'vmail' | 'amavisd' | 'iredapd' | 'iredadmin';
 
 /** Tables this project adds to iredadmin; everything else mirrors iRedMail. */
-export const PROJECT_TABLES: readonly string[] = ['login_failures', 'api_keys'];
+export const PROJECT_TABLES: readonly string[] = ['login_failures', 'api_keys', 'policy_followups'];
 
 interface ColumnSpec {
   name: string;
@@ -702,6 +702,14 @@ const IREDADMIN: TableSpec[] = [
     ],
     primaryKey: ['id'],
     indexes: [unique('secret_hash'), index('created_by')],
+  },
+  {
+    // Amavisd/iRedAPD work owed after an account change (lib/services/policy-followups.ts):
+    // written before the account transaction, deleted once the policy rows have followed.
+    name: 'policy_followups',
+    columns: [serial(), str('kind', 20), col('payload', 'TEXT NOT NULL'), col('created_at', 'BIGINT NOT NULL DEFAULT 0')],
+    primaryKey: ['id'],
+    indexes: [index('created_at')],
   },
 ];
 

@@ -7,6 +7,7 @@ import { SqlAccountStore } from '#lib/storage/sql/account-store';
 import { SqlAdminDbStore } from '#lib/storage/sql/admin-db';
 import { SqlApiKeyStore } from '#lib/storage/sql/api-keys';
 import { SqlPolicyStore } from '#lib/storage/sql/policy-store';
+import { SqlPolicyFollowUpStore } from '#lib/storage/sql/policy-followups';
 import { SqlSpamPolicyStore } from '#lib/storage/sql/spam-policy';
 import { SqlThrottleStore } from '#lib/storage/sql/throttle';
 import { SqlGreylistingStore } from '#lib/storage/sql/greylisting';
@@ -52,6 +53,7 @@ export function sqlStoreFrom(databases: SqlDatabases): Store {
     greylisting: new SqlGreylistingStore(databases.iredapd.db as Kysely<any>, databases.iredapd.engine),
     admin: new SqlAdminDbStore(databases.iredadmin.db as Kysely<any>, databases.iredadmin.engine),
     apiKeys: new SqlApiKeyStore(databases.iredadmin.db as Kysely<any>),
+    followUps: new SqlPolicyFollowUpStore(databases.iredadmin.db as Kysely<any>, databases.iredadmin.engine),
     migrate: async () => {
       for (const name of ['vmail', 'amavisd', 'iredapd', 'iredadmin'] as const) {
         const target = databases[name];

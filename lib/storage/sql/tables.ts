@@ -618,6 +618,14 @@ export interface ApiKeysTable {
   last_used_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
+/** Project table: amavisd/iRedAPD work owed after an account change (payload is JSON). */
+export interface PolicyFollowupsTable {
+  id: Id;
+  kind: string;
+  payload: string;
+  created_at: number;
+}
+
 export interface IredadminDatabase {
   log: LogTable;
   settings: SettingsTable;
@@ -625,6 +633,7 @@ export interface IredadminDatabase {
   domain_ownership: DomainOwnershipTable;
   login_failures: LoginFailuresTable;
   api_keys: ApiKeysTable;
+  policy_followups: PolicyFollowupsTable;
 }
 
 /** Embedded mode keeps all four table sets in one PGlite database. */
