@@ -10,7 +10,9 @@
  * family has one), sent with a valid Bearer token for a global admin, so it pays for what a
  * real first request pays: loading the driver, opening the pool, verifying the token,
  * re-reading the caller and running the operation, on MariaDB (variants all and mysql) or
- * PostgreSQL (pgsql). The LDAP variant needs a slapd and is not measured here.
+ * PostgreSQL (pgsql). The LDAP variant needs a slapd and is not measured here. The process gets
+ * the variable Lambda sets (AWS_LAMBDA_FUNCTION_NAME), so the configuration takes its
+ * Lambda defaults (DB_POOL_SIZE 1).
  * Targets (issue #8): every bundle < 1 MB; first answer < 150 ms ("import + answer": from the
  * first line of the process's script to the handler's reply, which excludes Node's own boot,
  * shown separately as "process start → answer").
@@ -78,6 +80,9 @@ Promise.resolve(handler(event)).then(async (result) => {
 }, (error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });
 `;
 
+/** What Lambda tells every function about itself; the configuration's Lambda defaults (one connection per database) follow from it. */
+const LAMBDA_ENV = (name: string) => ({ AWS_LAMBDA_FUNCTION_NAME: `iredadmin-api-bench-${name}` });
+
 /** What a function ships: index.js plus the driver files beside it (drivers/*.js, every one, loaded or not). */
 async function shippedBytes(dir: string): Promise<number> {
   let bytes = (await stat(join(dir, 'index.js'))).size;
@@ -125,7 +130,7 @@ async function measureVariant(variant: 'all' | 'mysql' | 'pgsql'): Promise<strin
         // Logins count against the per-user and per-address attempt limits.
         await server.store.admin.clearLoginFailures([`user:${BENCH_ADMIN.username}`, 'ip:198.51.100.7']);
         const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${variant}-${name}-${i}.cpuprofile`, '--cpu-prof-interval=100'] : [];
-        const child = run(process.execPath, [...profile, '-e', CHILD], { cwd: outDir, env: { ...server.env, PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', BENCH_BUNDLE: bundle, BENCH_EVENT: event } });
+        const child = run(process.execPath, [...profile, '-e', CHILD], { cwd: outDir, env: { ...server.env, ...LAMBDA_ENV(name), PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', BENCH_BUNDLE: bundle, BENCH_EVENT: event } });
         const { stdout } = await child.catch((error: { stderr?: string }) => ({ stdout: JSON.stringify({ requireMs: null, answerMs: null, sinceStartMs: null, secondMs: null, outcome: `crashed: ${String(error.stderr).split('\n')[0]}` }) }));
         samples.push(JSON.parse(stdout.trim().split('\n').pop()!));
       }

@@ -36,6 +36,12 @@ export interface Config {
    * any request runs, so an in-flight request's row is never judged early.
    */
   policyFollowUpGraceSeconds: number;
+  /**
+   * Connections per SQL database (`?pool=` in a URL overrides it). 1 on Lambda, where a
+   * container serves one request at a time: more would only multiply the server's connections
+   * (and open several on a cold start, each a new PostgreSQL process); 4 for the local server.
+   */
+  dbPoolSize: number;
 }
 
 /** The API functions' Lambda timeout (serverless.yml `timeout: 29`) plus a wide margin. */
@@ -86,6 +92,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a port number');
   const ttl = Number.parseInt(env.TOKEN_TTL_SECONDS ?? '3600', 10);
   if (!Number.isInteger(ttl) || ttl < 60) throw new ConfigError('TOKEN_TTL_SECONDS must be at least 60');
+  const poolSize = Number(nonEmpty(env.DB_POOL_SIZE) ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 1 : 4));
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) throw new ConfigError('DB_POOL_SIZE must be a whole number from 1 to 100');
   const grace = Number(nonEmpty(env.POLICY_FOLLOWUP_GRACE_SECONDS) ?? DEFAULT_POLICY_FOLLOWUP_GRACE_SECONDS);
   if (!Number.isInteger(grace) || grace < 0) throw new ConfigError('POLICY_FOLLOWUP_GRACE_SECONDS must be a whole number of seconds');
   const config: Config = {
@@ -113,6 +121,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     defaultTransport: nonEmpty(env.DEFAULT_TRANSPORT) ?? 'dovecot',
     cookieSecure: (env.COOKIE_SECURE ?? (env.AWS_LAMBDA_FUNCTION_NAME ? 'true' : 'false')) === 'true',
     policyFollowUpGraceSeconds: grace,
+    dbPoolSize: poolSize,
   };
   if ((backend === 'mysql' || backend === 'pgsql') && !config.vmailDbUrl) {
     throw new ConfigError(`BACKEND=${backend} needs VMAIL_DB_URL`);

@@ -139,6 +139,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     DATA_DIR: dbs.dataDir ?? '/tmp/unused',
     JWT_SECRET: randomBytes(32).toString('hex'),
     DEFAULT_PASSWORD_SCHEME: 'SSHA512',
+    // DB_POOL_SIZE=1 runs a suite with the connections a Lambda container has.
+    DB_POOL_SIZE: process.env.DB_POOL_SIZE,
   };
   const via = options.connectVia ?? ((_target: string, url: string) => url);
   if (dbs.urls) {

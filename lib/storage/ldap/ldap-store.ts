@@ -138,8 +138,8 @@ export function openLdapStore(config: Config, options: Partial<LdapConnectionOpt
   return ldapStoreFrom({
     connection: new LdapConnection({ url, bindDn, bindPassword, ...options }),
     dit: new Dit(suffix),
-    amavisd: openDatabase(config.amavisdDbUrl),
-    iredapd: openDatabase(config.iredapdDbUrl),
-    iredadmin: openDatabase(config.iredadminDbUrl),
+    amavisd: openDatabase(config.amavisdDbUrl, { defaultPoolSize: config.dbPoolSize }),
+    iredapd: openDatabase(config.iredapdDbUrl, { defaultPoolSize: config.dbPoolSize }),
+    iredadmin: openDatabase(config.iredadminDbUrl, { defaultPoolSize: config.dbPoolSize }),
   });
 }

@@ -18,8 +18,10 @@ export interface OpenedDatabase {
 }
 
 export interface OpenOptions {
-  /** Connections per pool (mysql2 connectionLimit / pg max). Default 4, or `?pool=` in the URL. */
+  /** Connections per pool (mysql2 connectionLimit / pg max), overriding `?pool=` in the URL. */
   poolSize?: number;
+  /** Pool size when neither `poolSize` nor the URL gives one (config.dbPoolSize); default 4. */
+  defaultPoolSize?: number;
 }
 
 const DEFAULT_POOL_SIZE = 4;
@@ -36,7 +38,7 @@ function poolSizeOf(url: URL, options: OpenOptions): number {
       return size;
     }
   }
-  return DEFAULT_POOL_SIZE;
+  return options.defaultPoolSize ?? DEFAULT_POOL_SIZE;
 }
 
 /** DATETIME/TIMESTAMP text without fractional seconds (PG's NOW() defaults carry microseconds). */

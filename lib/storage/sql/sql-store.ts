@@ -34,9 +34,10 @@ export async function openSqlDatabases(config: Config): Promise<SqlDatabases> {
   }
   const vmailUrl = config.vmailDbUrl;
   if (!vmailUrl) throw new Error('VMAIL_DB_URL is required');
-  const open = (url: string | undefined, name: string) => openDatabase(url ?? siblingUrl(vmailUrl, name));
+  const options = { defaultPoolSize: config.dbPoolSize };
+  const open = (url: string | undefined, name: string) => openDatabase(url ?? siblingUrl(vmailUrl, name), options);
   return {
-    vmail: await openDatabase(vmailUrl),
+    vmail: await openDatabase(vmailUrl, options),
     amavisd: await open(config.amavisdDbUrl, 'amavisd'),
     iredapd: await open(config.iredapdDbUrl, 'iredapd'),
     iredadmin: await open(config.iredadminDbUrl, 'iredadmin'),
