@@ -1,8 +1,8 @@
 /**
  * One CommonJS bundle per route family (functions/<family>.ts -> .build/functions/<family>/index.js),
- * minified, for nodejs22.x on arm64. CJS loads faster than ESM at cold start. The AWS SDK is
- * provided by the Lambda runtime and PGlite is only for the local embedded mode, so both stay
- * out of the bundles. Prints each bundle's size.
+ * minified, for nodejs22.x on arm64, with the drivers it may load beside it in drivers/. CJS loads
+ * faster than ESM at cold start. The AWS SDK is provided by the Lambda runtime and PGlite is only
+ * for the local embedded mode, so both stay out of the bundles. Prints each bundle's size.
  */
 import { build, type Plugin } from 'esbuild';
 import { copyFile, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
