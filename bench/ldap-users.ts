@@ -6,10 +6,9 @@
  * are on the local MariaDB. Not part of the test run.
  *   npx tsx bench/ldap-users.ts
  */
-import { cpus } from 'node:os';
-import { Client, EqualityFilter } from 'ldapts';
+import { Client } from 'ldapts';
 import { hashPassword } from '#lib/auth/passwords';
-import { BENCH_ADMIN, startBenchApi, stats, time, printStatsTable } from './support';
+import { BENCH_ADMIN, ldapMachineLine, printStatsTable, readEntry, startBenchApi, stats, time } from './support';
 
 const CREATES = 300;
 const GETS = 600;
@@ -72,13 +71,11 @@ async function main(): Promise<void> {
     results['ldapts: add user entry'] = stats(rawAdds);
     const rawGets: number[] = [];
     for (let i = 0; i < GETS; i++) {
-      rawGets.push(await time(() => raw.search(`mail=u${i % CREATES}@raw.test,ou=Users,domainName=raw.test,o=domains,${slapd.suffix}`, {
-        scope: 'base', filter: new EqualityFilter({ attribute: 'objectClass', value: 'mailUser' }), attributes: ['*', 'createTimestamp', 'modifyTimestamp'],
-      })));
+      rawGets.push(await time(() => readEntry(raw, `mail=u${i % CREATES}@raw.test,ou=Users,domainName=raw.test,o=domains,${slapd.suffix}`, 'mailUser')));
     }
     results['ldapts: read user entry'] = stats(rawGets);
 
-    process.stdout.write(`backend=ldap (slapd ${slapd.url}, MariaDB for iredadmin) node=${process.version} cpus=${cpus().length}x ${cpus()[0]?.model}\n`);
+    process.stdout.write(ldapMachineLine(slapd.url));
     printStatsTable(results);
   } finally {
     await raw.unbind().catch(() => undefined);

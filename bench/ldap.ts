@@ -6,9 +6,8 @@
  * are on the local MariaDB. Not part of the test run.
  *   npx tsx bench/ldap.ts
  */
-import { cpus } from 'node:os';
-import { Client, EqualityFilter } from 'ldapts';
-import { BENCH_ADMIN, startBenchApi, stats, time, printStatsTable } from './support';
+import { Client } from 'ldapts';
+import { BENCH_ADMIN, ldapMachineLine, printStatsTable, readEntry, startBenchApi, stats, time } from './support';
 
 const CREATES = 200;
 const GETS = 500;
@@ -66,13 +65,11 @@ async function main(): Promise<void> {
     results['ldapts: add domain + 4 OUs'] = stats(rawAdds);
     const rawGets: number[] = [];
     for (let i = 0; i < GETS; i++) {
-      rawGets.push(await time(() => raw.search(`domainName=raw${i % CREATES}.test,o=domains,${slapd.suffix}`, {
-        scope: 'base', filter: new EqualityFilter({ attribute: 'objectClass', value: 'mailDomain' }), attributes: ['*', 'createTimestamp', 'modifyTimestamp'],
-      })));
+      rawGets.push(await time(() => readEntry(raw, `domainName=raw${i % CREATES}.test,o=domains,${slapd.suffix}`, 'mailDomain')));
     }
     results['ldapts: read domain entry'] = stats(rawGets);
 
-    process.stdout.write(`backend=ldap (slapd ${slapd.url}, MariaDB for iredadmin) node=${process.version} cpus=${cpus().length}x ${cpus()[0]?.model}\n`);
+    process.stdout.write(ldapMachineLine(slapd.url));
     printStatsTable(results);
   } finally {
     await raw.unbind().catch(() => undefined);

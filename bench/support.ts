@@ -2,6 +2,7 @@
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import { EqualityFilter, type Client } from 'ldapts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -124,4 +125,14 @@ export function machineLine(): string {
 export function printStatsTable(results: Record<string, Stats>): void {
   process.stdout.write(`| operation | n | median ms | p99 ms |\n|---|---|---|---|\n`);
   for (const [name, s] of Object.entries(results)) process.stdout.write(`| ${name} | ${s.n} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} |\n`);
+}
+
+/** The raw side of the LDAP benches: one base-scope read of an entry, with the timestamps the API's stores read. */
+export function readEntry(client: Client, dn: string, objectClass: string) {
+  return client.search(dn, { scope: 'base', filter: new EqualityFilter({ attribute: 'objectClass', value: objectClass }), attributes: ['*', 'createTimestamp', 'modifyTimestamp'] });
+}
+
+/** The line above the LDAP benches' tables. */
+export function ldapMachineLine(slapdUrl: string): string {
+  return `backend=ldap (slapd ${slapdUrl}, MariaDB for iredadmin), ${machineLine()}\n`;
 }

@@ -14,7 +14,7 @@ import { parseSettings } from '#lib/model/settings-codec';
 import { hashPassword } from '#lib/auth/passwords';
 import { ldapUserProbe, sqlUserProbe, type UserProbe } from './user-probe';
 import { seedMailbox as seedSqlMailbox, snapshot as sqlSnapshot, VMAIL_TABLES, type Harness } from './api';
-import { withRootClient } from './slapd';
+import { entryValues, firstValue, withRootClient } from './slapd';
 
 /** A domain as the tests look at it (the SQL `domain` row's meaning). */
 export interface DomainRecord {
@@ -254,17 +254,6 @@ const LDAP_SETTING_KEYS: Record<string, [string, 'int' | 'text' | 'each']> = {
 /** Services the LDAP store keeps in step with the domain's state; the API's services are the others. */
 const STATE_SERVICES = ['mail', 'senderbcc', 'recipientbcc', 'domainalias'];
 
-function values(entry: Entry | undefined, name: string): string[] {
-  if (!entry) return [];
-  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
-  const value = key ? entry[key] : undefined;
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
-}
-
-function first(entry: Entry | undefined, name: string): string | undefined {
-  return values(entry, name)[0];
-}
 
 function ldapProbe(h: Harness): Probe {
   const slapd = h.ldap!;
@@ -299,7 +288,7 @@ function ldapProbe(h: Harness): Probe {
       if (!entry) return undefined;
       const settings: Settings = {};
       const limits = { numberOfUsers: 0, numberOfAliases: 0, numberOfLists: 0, domainQuota: 0 };
-      for (const raw of values(entry, 'accountSetting')) {
+      for (const raw of entryValues(entry, 'accountSetting')) {
         const colon = raw.indexOf(':');
         const key = raw.slice(0, colon);
         const value = raw.slice(colon + 1);
@@ -317,17 +306,17 @@ function ldapProbe(h: Harness): Probe {
           settings[key] = value;
         }
       }
-      const services = values(entry, 'enabledService').filter((s) => !STATE_SERVICES.includes(s)).sort();
+      const services = entryValues(entry, 'enabledService').filter((s) => !STATE_SERVICES.includes(s)).sort();
       if (services.length > 0) settings.enabled_services = services;
       return {
-        description: first(entry, 'cn') ?? '',
-        transport: first(entry, 'mtaTransport') ?? '',
+        description: firstValue(entry, 'cn') ?? '',
+        transport: firstValue(entry, 'mtaTransport') ?? '',
         maxquota: limits.domainQuota,
         mailboxes: limits.numberOfUsers,
         aliases: limits.numberOfAliases,
         maillists: limits.numberOfLists,
-        active: first(entry, 'accountStatus') === 'active' ? 1 : 0,
-        backupmx: first(entry, 'domainBackupMX') === 'yes' ? 1 : 0,
+        active: firstValue(entry, 'accountStatus') === 'active' ? 1 : 0,
+        backupmx: firstValue(entry, 'domainBackupMX') === 'yes' ? 1 : 0,
         settings,
       };
     },
@@ -335,31 +324,31 @@ function ldapProbe(h: Harness): Probe {
       return (await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainName', value: name }), ['1.1'], 'sub')).length;
     },
     async catchall(domain) {
-      return values(await read(`mail=@${domain},ou=Users,${domainDn(domain)}`), 'mailForwardingAddress').sort();
+      return entryValues(await read(`mail=@${domain},ou=Users,${domainDn(domain)}`), 'mailForwardingAddress').sort();
     },
     async relayhost(account) {
-      return first(await read(account.startsWith('@') ? domainDn(account.slice(1)) : userDn(account)), 'senderRelayHost');
+      return firstValue(await read(account.startsWith('@') ? domainDn(account.slice(1)) : userDn(account)), 'senderRelayHost');
     },
     async bcc(kind, domain) {
       // Postfix's sender_bcc_maps_domain.cf asks for the address only while enabledService=senderbcc is set.
       const entry = await read(domainDn(domain));
       const service = kind === 'sender' ? 'senderbcc' : 'recipientbcc';
-      const address = first(entry, kind === 'sender' ? 'domainSenderBccAddress' : 'domainRecipientBccAddress');
-      return address && values(entry, 'enabledService').includes(service) ? address : undefined;
+      const address = firstValue(entry, kind === 'sender' ? 'domainSenderBccAddress' : 'domainRecipientBccAddress');
+      return address && entryValues(entry, 'enabledService').includes(service) ? address : undefined;
     },
     async aliasDomains(domain) {
       const entry = await read(domainDn(domain));
-      return values(entry, 'enabledService').includes('domainalias') ? values(entry, 'domainAliasName').sort() : [];
+      return entryValues(entry, 'enabledService').includes('domainalias') ? entryValues(entry, 'domainAliasName').sort() : [];
     },
     async domainAdmins(domain) {
-      return values(await read(domainDn(domain)), 'domainAdmin').sort();
+      return entryValues(await read(domainDn(domain)), 'domainAdmin').sort();
     },
     async adminDomains(username) {
       const entries = await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAdmin', value: username }), ['domainName']);
-      return entries.map((e) => first(e, 'domainName')!).sort();
+      return entries.map((e) => firstValue(e, 'domainName')!).sort();
     },
     async isMailUserAdmin(username) {
-      return values(await read(userDn(username)), 'enabledService').includes('domainadmin');
+      return entryValues(await read(userDn(username)), 'enabledService').includes('domainadmin');
     },
     async deletedMailboxes(where) {
       // iRedMail's LDAP edition keeps the table in the iredadmin database.
@@ -391,10 +380,10 @@ function ldapProbe(h: Harness): Probe {
       };
     },
     async adminPasswordHash(username) {
-      return first(await read(adminDn(username), ['userPassword']), 'userPassword');
+      return firstValue(await read(adminDn(username), ['userPassword']), 'userPassword');
     },
     async mailUserPasswordHash(username) {
-      return first(await read(userDn(username), ['userPassword']), 'userPassword');
+      return firstValue(await read(userDn(username), ['userPassword']), 'userPassword');
     },
     setAdminActive: (username, active) => modify(adminDn(username), 'replace', 'accountStatus', [active ? 'active' : 'disabled']),
     setAdminPasswordHash: (username, hash) => modify(adminDn(username), 'replace', 'userPassword', [hash]),
@@ -404,44 +393,44 @@ function ldapProbe(h: Harness): Probe {
       const entry = await read(adminDn(username));
       if (!entry) return undefined;
       const settings: Settings = {};
-      for (const raw of values(entry, 'accountSetting')) {
+      for (const raw of entryValues(entry, 'accountSetting')) {
         const colon = raw.indexOf(':');
         const key = raw.slice(0, colon);
         const value = raw.slice(colon + 1);
         settings[key] = key.startsWith('create_max_') ? Number(value) : value;
       }
-      const disabled = values(entry, 'disabledService');
+      const disabled = entryValues(entry, 'disabledService');
       if (disabled.includes('view_mail_log')) settings.disable_viewing_mail_log = 'yes';
       if (disabled.includes('manage_quarantined_mails')) settings.disable_managing_quarantined_mails = 'yes';
       return {
-        name: first(entry, 'cn') ?? '', language: first(entry, 'preferredLanguage') ?? '', active: first(entry, 'accountStatus') === 'active' ? 1 : 0,
-        passwordHash: first(entry, 'userPassword') ?? '', passwordChanged: (first(entry, 'shadowLastChange') ?? '').padStart(8, '0'), settings,
+        name: firstValue(entry, 'cn') ?? '', language: firstValue(entry, 'preferredLanguage') ?? '', active: firstValue(entry, 'accountStatus') === 'active' ? 1 : 0,
+        passwordHash: firstValue(entry, 'userPassword') ?? '', passwordChanged: (firstValue(entry, 'shadowLastChange') ?? '').padStart(8, '0'), settings,
       };
     },
     async adminGrants(username) {
       const domains = await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAdmin', value: username }), ['domainName']);
       const global = [adminDn(username), userDn(username)];
       let isGlobal = false;
-      for (const dn of global) if (first(await read(dn, ['domainGlobalAdmin']), 'domainGlobalAdmin') === 'yes') isGlobal = true;
-      return [...(isGlobal ? ['ALL'] : []), ...domains.map((e) => first(e, 'domainName')!)].sort();
+      for (const dn of global) if (firstValue(await read(dn, ['domainGlobalAdmin']), 'domainGlobalAdmin') === 'yes') isGlobal = true;
+      return [...(isGlobal ? ['ALL'] : []), ...domains.map((e) => firstValue(e, 'domainName')!)].sort();
     },
     async setAdminGrants(username, grants) {
       for (const domain of await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAdmin', value: username }), ['domainName'])) {
-        await modify(domainDn(first(domain, 'domainName')!), 'delete', 'domainAdmin', [username]);
+        await modify(domainDn(firstValue(domain, 'domainName')!), 'delete', 'domainAdmin', [username]);
       }
       for (const domain of grants.filter((g) => g !== 'ALL')) await modify(domainDn(domain), 'add', 'domainAdmin', [username]);
       await modify(adminDn(username), 'replace', 'domainGlobalAdmin', [grants.includes('ALL') ? 'yes' : 'no']);
     },
     async alias(address) {
       const entry = await read(aliasDn(address));
-      if (!entry || !values(entry, 'objectClass').includes('mailAlias')) return undefined;
-      const active = first(entry, 'accountStatus') === 'active' ? 1 : 0;
+      if (!entry || !entryValues(entry, 'objectClass').includes('mailAlias')) return undefined;
+      const active = firstValue(entry, 'accountStatus') === 'active' ? 1 : 0;
       return {
-        name: first(entry, 'cn') ?? '',
-        accesspolicy: first(entry, 'accessPolicy') ?? 'public',
+        name: firstValue(entry, 'cn') ?? '',
+        accesspolicy: firstValue(entry, 'accessPolicy') ?? 'public',
         domain: address.split('@')[1]!,
         active,
-        members: values(entry, 'mailForwardingAddress').sort().map((member) => ({ address: member, active })),
+        members: entryValues(entry, 'mailForwardingAddress').sort().map((member) => ({ address: member, active })),
       };
     },
     async aliasesIn(domain) {
@@ -453,13 +442,13 @@ function ldapProbe(h: Harness): Probe {
           throw error;
         }
       });
-      return entries.map((e) => first(e, 'mail')!).sort();
+      return entries.map((e) => firstValue(e, 'mail')!).sort();
     },
     async deliveringTo(targets) {
       const pairs: [string, string][] = [];
       for (const target of targets) {
         for (const entry of await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'mailForwardingAddress', value: target }), ['mail'], 'sub')) {
-          pairs.push([first(entry, 'mail')!, target]);
+          pairs.push([firstValue(entry, 'mail')!, target]);
         }
       }
       return pairs.sort((a, b) => (a.join() < b.join() ? -1 : 1));
@@ -477,7 +466,7 @@ function ldapProbe(h: Harness): Probe {
       const entry = await read(kind === 'alias' ? aliasDn(address) : adminDn(address));
       if (!entry) return undefined;
       const out: Record<string, string[]> = {};
-      for (const name of Object.keys(entry)) if (name !== 'dn' && values(entry, name).length > 0) out[name.toLowerCase()] = values(entry, name);
+      for (const name of Object.keys(entry)) if (name !== 'dn' && entryValues(entry, name).length > 0) out[name.toLowerCase()] = entryValues(entry, name);
       return out;
     },
   };
@@ -514,7 +503,7 @@ export async function seedMailbox(h: Harness, username: string, options: { quota
   try {
     await client.bind(slapd.rootDn, slapd.rootPassword);
     const domainEntry = (await client.search(`domainName=${domain},o=domains,${slapd.suffix}`, { scope: 'base', attributes: ['accountStatus'] })).searchEntries[0];
-    if (first(domainEntry, 'accountStatus') !== 'active') attributes.domainStatus = ['disabled'];
+    if (firstValue(domainEntry, 'accountStatus') !== 'active') attributes.domainStatus = ['disabled'];
     await client.add(`mail=${username},ou=Users,domainName=${domain},o=domains,${slapd.suffix}`, attributes);
   } finally {
     await client.unbind().catch(() => undefined);

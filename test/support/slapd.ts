@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'ldapts';
+import { Client, type Entry } from 'ldapts';
 
 const execFileAsync = promisify(execFile);
 
@@ -482,4 +482,18 @@ export async function withRootClient<T>(slapd: SlapdInstance, work: (client: Cli
   } finally {
     await client.unbind().catch(() => undefined);
   }
+}
+
+/** An attribute's values as text (attribute names match case-insensitively, as LDAP's do); [] when absent. */
+export function entryValues(entry: Entry | undefined, name: string): string[] {
+  if (!entry) return [];
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
+  const value = key ? entry[key] : undefined;
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
+}
+
+/** The attribute's first value as text, if any. */
+export function firstValue(entry: Entry | undefined, name: string): string | undefined {
+  return entryValues(entry, name)[0];
 }

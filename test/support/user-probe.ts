@@ -9,7 +9,7 @@ import { Attribute, Change, Client, EqualityFilter, AndFilter, NotFilter, type E
 import type { Settings } from '#lib/model/settings-codec';
 import { serializeSettings } from '#lib/model/settings-codec';
 import type { Harness } from './api';
-import { withRootClient } from './slapd';
+import { entryValues, firstValue, withRootClient } from './slapd';
 
 /** A mail user in the SQL vocabulary (the vmail.mailbox row's meaning). */
 export interface MailUserRecord {
@@ -132,15 +132,6 @@ export function sqlUserProbe(h: Harness): UserProbe {
 // ---------------------------------------------------------------------------------------
 // LDAP
 
-function values(entry: Entry | undefined, name: string): string[] {
-  if (!entry) return [];
-  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
-  const value = key ? entry[key] : undefined;
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
-}
-
-const first = (entry: Entry | undefined, name: string) => values(entry, name)[0];
 
 /** accountSetting keys of the SQL settings (storage.md §2.2); lists are one value per item. */
 const LDAP_KEYS: Record<string, string> = {
@@ -180,19 +171,19 @@ export function ldapUserProbe(h: Harness): UserProbe {
         throw error;
       }
     });
-  const aliasDomainsOf = async (domain: string) => values(await read(domainDn(domain)), 'domainAliasName').map((d) => d.toLowerCase());
+  const aliasDomainsOf = async (domain: string) => entryValues(await read(domainDn(domain)), 'domainAliasName').map((d) => d.toLowerCase());
 
   const toRecord = (entry: Entry): MailUserRecord => {
-    const services = values(entry, 'enabledService').map((s) => s.toLowerCase());
+    const services = entryValues(entry, 'enabledService').map((s) => s.toLowerCase());
     const has = (column: string) => services.includes(column.slice('enable'.length));
     return {
-      username: first(entry, 'mail')!.toLowerCase(), name: first(entry, 'cn') ?? '', language: first(entry, 'preferredLanguage') ?? '',
-      employeeid: first(entry, 'employeeNumber') ?? '', transport: first(entry, 'mtaTransport') ?? '',
-      quota: Number(first(entry, 'mailQuota') ?? 0) / 1048576, active: first(entry, 'accountStatus') === 'active' ? 1 : 0,
-      isadmin: services.includes('domainadmin') ? 1 : 0, isglobaladmin: first(entry, 'domainGlobalAdmin') === 'yes' ? 1 : 0,
-      passwordHash: first(entry, 'userPassword') ?? '', passwordChanged: (first(entry, 'shadowLastChange') ?? '').padStart(8, '0'),
-      mailboxformat: first(entry, 'mailboxFormat') ?? 'maildir', mailboxfolder: first(entry, 'mailboxFolder') ?? 'Maildir',
-      home: first(entry, 'homeDirectory') ?? '',
+      username: firstValue(entry, 'mail')!.toLowerCase(), name: firstValue(entry, 'cn') ?? '', language: firstValue(entry, 'preferredLanguage') ?? '',
+      employeeid: firstValue(entry, 'employeeNumber') ?? '', transport: firstValue(entry, 'mtaTransport') ?? '',
+      quota: Number(firstValue(entry, 'mailQuota') ?? 0) / 1048576, active: firstValue(entry, 'accountStatus') === 'active' ? 1 : 0,
+      isadmin: services.includes('domainadmin') ? 1 : 0, isglobaladmin: firstValue(entry, 'domainGlobalAdmin') === 'yes' ? 1 : 0,
+      passwordHash: firstValue(entry, 'userPassword') ?? '', passwordChanged: (firstValue(entry, 'shadowLastChange') ?? '').padStart(8, '0'),
+      mailboxformat: firstValue(entry, 'mailboxFormat') ?? 'maildir', mailboxfolder: firstValue(entry, 'mailboxFolder') ?? 'Maildir',
+      home: firstValue(entry, 'homeDirectory') ?? '',
       services: Object.fromEntries([...SERVICE_COLUMNS.map((c) => [c, has(c) ? 1 : 0]), ...SOGO_COLUMNS.map((c) => [c, has(c) ? 'y' : 'n'])]),
     };
   };
@@ -200,7 +191,7 @@ export function ldapUserProbe(h: Harness): UserProbe {
   return {
     async mailUser(username) {
       const entry = await read(userDn(username));
-      return entry && values(entry, 'objectClass').includes('mailUser') ? toRecord(entry) : undefined;
+      return entry && entryValues(entry, 'objectClass').includes('mailUser') ? toRecord(entry) : undefined;
     },
     async mailUsers(domain) {
       const filter = new AndFilter({ filters: [new EqualityFilter({ attribute: 'objectClass', value: 'mailUser' }), new NotFilter({ filter: new EqualityFilter({ attribute: 'mail', value: `@${domain}` }) })] });
@@ -209,29 +200,29 @@ export function ldapUserProbe(h: Harness): UserProbe {
     },
     async forwardingTargets(username) {
       // Postfix delivers to the mailbox when the user has no mailForwardingAddress.
-      const targets = values(await read(userDn(username)), 'mailForwardingAddress').map((t) => t.toLowerCase());
+      const targets = entryValues(await read(userDn(username)), 'mailForwardingAddress').map((t) => t.toLowerCase());
       return (targets.length > 0 ? targets : [username]).sort();
     },
     async userAliasAddresses(username) {
       const [local, domain] = username.split('@') as [string, string];
       const derived = new Set((await aliasDomainsOf(domain)).map((d) => `${local}@${d}`));
-      return values(await read(userDn(username)), 'shadowAddress').map((a) => a.toLowerCase()).filter((a) => !derived.has(a)).sort();
+      return entryValues(await read(userDn(username)), 'shadowAddress').map((a) => a.toLowerCase()).filter((a) => !derived.has(a)).sort();
     },
     async addressesOf(username) {
-      return values(await read(userDn(username)), 'shadowAddress').map((a) => a.toLowerCase()).sort();
+      return entryValues(await read(userDn(username)), 'shadowAddress').map((a) => a.toLowerCase()).sort();
     },
     async userBcc(kind, username) {
       // Postfix's user BCC maps ask for the address only while the service is enabled.
       const entry = await read(userDn(username));
-      const address = first(entry, kind === 'sender' ? 'userSenderBccAddress' : 'userRecipientBccAddress');
-      return address && values(entry, 'enabledService').includes(kind === 'sender' ? 'senderbcc' : 'recipientbcc') ? address : undefined;
+      const address = firstValue(entry, kind === 'sender' ? 'userSenderBccAddress' : 'userRecipientBccAddress');
+      return address && entryValues(entry, 'enabledService').includes(kind === 'sender' ? 'senderbcc' : 'recipientbcc') ? address : undefined;
     },
     async aliasMemberships(username) {
       const entries = await search(domainsBase, new AndFilter({ filters: [new EqualityFilter({ attribute: 'objectClass', value: 'mailAlias' }), new EqualityFilter({ attribute: 'mailForwardingAddress', value: username })] }), ['mail']);
-      return entries.map((e) => first(e, 'mail')!.toLowerCase()).sort();
+      return entries.map((e) => firstValue(e, 'mail')!.toLowerCase()).sort();
     },
     async setDomainSettings(domain, settings) {
-      const kept = values(await read(domainDn(domain)), 'accountSetting').filter((v) => LIMIT_KEYS.includes(v.slice(0, v.indexOf(':')).toLowerCase()));
+      const kept = entryValues(await read(domainDn(domain)), 'accountSetting').filter((v) => LIMIT_KEYS.includes(v.slice(0, v.indexOf(':')).toLowerCase()));
       const encoded: string[] = [];
       for (const [key, value] of Object.entries(settings)) {
         const name = LDAP_KEYS[key] ?? key;
@@ -266,7 +257,7 @@ export function ldapUserProbe(h: Harness): UserProbe {
       const entry = await read(userDn(username));
       if (!entry) return undefined;
       const out: Record<string, string[]> = {};
-      for (const name of Object.keys(entry)) if (name !== 'dn' && values(entry, name).length > 0) out[name.toLowerCase()] = values(entry, name);
+      for (const name of Object.keys(entry)) if (name !== 'dn' && entryValues(entry, name).length > 0) out[name.toLowerCase()] = entryValues(entry, name);
       return out;
     },
   };

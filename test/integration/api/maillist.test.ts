@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, type Entry } from 'ldapts';
 import { startRoleFixture, type Role } from '../../support/roles';
 import { probe, seedMailbox, type Probe } from '../../support/probe';
+import { entryValues } from '../../support/slapd';
 import type { ApiClient, Harness } from '../../support/api';
 
 /**
@@ -79,13 +80,8 @@ describe('mailing lists on LDAP', { skip: process.env.TEST_BACKEND !== 'ldap' },
     });
   }
 
-  function values(entry: Entry | undefined, name: string): string[] {
-    if (!entry) return [];
-    const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
-    const value = key ? entry[key] : undefined;
-    if (value === undefined) return [];
-    return (Array.isArray(value) ? value : [value]).map(String).sort();
-  }
+  /** Sorted: LDAP keeps no order among an attribute's values. */
+  const values = (entry: Entry | undefined, name: string) => entryValues(entry, name).sort();
 
   /** What Postfix expands the list to: iRedMail's own virtual_group_maps.cf filter, run as Postfix runs it. */
   async function postfixExpands(list: string): Promise<string[]> {
