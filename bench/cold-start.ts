@@ -20,12 +20,13 @@
  * the time goes; profiling slows the run, so the figures of such a run are not the ones to quote).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FAMILIES } from '#lib/http/routes';
 import { EXTRA_FUNCTIONS } from '../infra/extra-functions';
+import { shippedBytes } from '../scripts/shipped-bytes';
 import { apiClient, BENCH_ADMIN, machineLine, startBenchApi, stats } from './support';
 
 const run = promisify(execFile);
@@ -83,15 +84,6 @@ Promise.resolve(handler(event)).then(async (result) => {
 /** What Lambda tells every function about itself; the configuration's Lambda defaults (one connection per database) follow from it. */
 const LAMBDA_ENV = (name: string) => ({ AWS_LAMBDA_FUNCTION_NAME: `iredadmin-api-bench-${name}` });
 
-/** What a function ships: index.js plus the driver files beside it (drivers/*.js, every one, loaded or not). */
-async function shippedBytes(dir: string): Promise<number> {
-  let bytes = (await stat(join(dir, 'index.js'))).size;
-  for (const file of await readdir(join(dir, 'drivers')).catch(() => [] as string[])) {
-    if (file.endsWith('.js')) bytes += (await stat(join(dir, 'drivers', file))).size;
-  }
-  return bytes;
-}
-
 async function eventFor(name: string, token: string): Promise<unknown> {
   const spec = REQUESTS[name];
   if (!spec) return { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
@@ -147,7 +139,8 @@ async function measureVariant(variant: 'all' | 'mysql' | 'pgsql'): Promise<strin
       }
     }
     for (const name of names) {
-      const size = await shippedBytes(join(outDir, name));
+      // Every driver file counts, loaded or not: it is in the zip.
+      const size = (await shippedBytes(join(outDir, name))).total;
       const runs = samples.get(name)!;
       const crashed = runs.some((s) => s.answerMs === null);
       const median = (pick: (s: Sample) => number | null) => (crashed ? 'n/a' : stats(runs.map((s) => pick(s)!)).median.toFixed(1));

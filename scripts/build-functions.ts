@@ -5,11 +5,12 @@
  * for the local embedded mode, so both stay out of the bundles. Prints each bundle's size.
  */
 import { build, type Plugin } from 'esbuild';
-import { copyFile, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { FAMILIES } from '#lib/http/routes';
 import { EXTRA_FUNCTIONS } from '../infra/extra-functions';
+import { shippedBytes } from './shipped-bytes';
 
 const root = join(__dirname, '..');
 /** BUNDLE_OUT_DIR builds elsewhere (bench/cold-start.ts builds each backend variant side by side). */
@@ -119,16 +120,6 @@ async function buildDrivers(drivers: string[], dir: string): Promise<void> {
     });
   }
   if (drivers.includes('mysql2')) await writeFile(join(dir, 'mysql-errors.json'), mysqlErrorTable());
-}
-
-/** Bytes of the JavaScript a function ships: index.js and its drivers. */
-async function shippedBytes(dir: string): Promise<{ index: number; drivers: number }> {
-  const index = (await stat(join(dir, 'index.js'))).size;
-  let drivers = 0;
-  for (const file of await readdir(join(dir, 'drivers')).catch(() => [] as string[])) {
-    if (file.endsWith('.js')) drivers += (await stat(join(dir, 'drivers', file))).size;
-  }
-  return { index, drivers };
 }
 
 async function main(): Promise<void> {
