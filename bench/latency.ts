@@ -14,12 +14,11 @@ import { createPool, type PoolConnection } from 'mysql2/promise';
 import { hashPassword, verifyPassword } from '#lib/auth/passwords';
 import { maildirPath } from '#lib/services/maildir';
 import { apiClient, BENCH_ADMIN, machineLine, startBenchApi, stats, time } from './support';
+import { now } from './seed';
 
 const N = Number(process.env.BENCH_N ?? 300);
 const PASSWORD = 'Bench!User1';
 const TARGETS: Record<string, number> = { 'create user': 3, 'get user': 2 };
-
-const now = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
 
 /** The caller re-read every request: the admin row, then its active grants. */
 const CALLER_SQL = ['SELECT username, password, active FROM admin WHERE username = ?', 'SELECT domain FROM domain_admins WHERE username = ? AND active = 1'];

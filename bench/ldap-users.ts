@@ -8,6 +8,7 @@
  */
 import { Client } from 'ldapts';
 import { hashPassword } from '#lib/auth/passwords';
+import { USER_SERVICES } from '../test/support/mailstack-ldap';
 import { BENCH_ADMIN, ldapMachineLine, printStatsTable, readEntry, startBenchApi, stats, time } from './support';
 
 const CREATES = 300;
@@ -22,7 +23,7 @@ function rawUserEntry(mail: string, hash: string): Record<string, string[]> {
     mail: [mail], uid: [local], sn: [local], cn: [local], userPassword: [hash],
     homeDirectory: [`/var/vmail/vmail1/${domain}/${local[0]}/${local[1] ?? '_'}/${local[2] ?? '_'}/${local}-2026.01.01.00.00.00/`],
     accountStatus: ['active'],
-    enabledService: ['internal', 'doveadm', 'lib-storage', 'indexer-worker', 'dsync', 'quota-status', 'mail', 'smtp', 'smtpsecured', 'smtptls', 'pop3', 'pop3secured', 'pop3tls', 'imap', 'imapsecured', 'imaptls', 'managesieve', 'managesievesecured', 'managesievetls', 'sieve', 'sievesecured', 'sievetls', 'deliver', 'lda', 'lmtp', 'recipientbcc', 'senderbcc', 'forward', 'shadowaddress', 'displayedInGlobalAddressBook', 'sogo', 'sogowebmail', 'sogocalendar', 'sogoactivesync'],
+    enabledService: USER_SERVICES,
     shadowLastChange: [String(Math.floor(Date.now() / 86_400_000))], amavisLocal: ['TRUE'], mailQuota: [String(100 * 1048576)],
   };
 }

@@ -15,6 +15,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, Filter, type Entry } from 'ldapts';
 import type { ApiClient, Harness } from '../support/api';
+import { entryRecord, readEntryOrNone, searchOrNone } from '../support/slapd';
 import type { Store } from '#lib/storage/store';
 import { StorageUnavailableError } from '#lib/http/errors';
 import { escapeRdnValue, Dit } from '#lib/storage/ldap/dn';
@@ -53,35 +54,16 @@ async function withClientAt<T>(url: string, dn: string, password: string, work: 
 
 /** The entry at dn with every user attribute, values sorted; undefined when absent. */
 async function entry(dn: string): Promise<Record<string, string[]> | undefined> {
-  return withClient(h.ldap!.rootDn, h.ldap!.rootPassword, async (client) => {
-    try {
-      const [found] = (await client.search(dn, { scope: 'base', attributes: ['*'] })).searchEntries;
-      return found ? normalise(found) : undefined;
-    } catch (error) {
-      if ((error as { code?: number }).code === 32) return undefined;
-      throw error;
-    }
-  });
+  const found = await readEntryOrNone(h.ldap!, dn);
+  return found ? normalise(found) : undefined;
 }
 
 function normalise(found: Entry): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(found)) {
-    if (name === 'dn' || (Array.isArray(value) && value.length === 0)) continue; // ldapts lists requested names it did not get
-    out[name] = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v)).sort();
-  }
-  return out;
+  return Object.fromEntries(Object.entries(entryRecord(found)).map(([name, values]) => [name, values.sort()]));
 }
 
 async function dnsBelow(base: string): Promise<string[]> {
-  return withClient(h.ldap!.rootDn, h.ldap!.rootPassword, async (client) => {
-    try {
-      return (await client.search(base, { scope: 'sub', attributes: ['1.1'] })).searchEntries.map((e) => e.dn.toLowerCase()).sort();
-    } catch (error) {
-      if ((error as { code?: number }).code === 32) return [];
-      throw error;
-    }
-  });
+  return (await searchOrNone(h.ldap!, base, { scope: 'sub', attributes: ['1.1'] })).map((e) => e.dn.toLowerCase()).sort();
 }
 
 const POSTFIX_MAPS = fileURLToPath(new URL('../../../shared/iredmail/postfix/ldap/', import.meta.url));

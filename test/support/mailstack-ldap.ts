@@ -1,17 +1,16 @@
 // The LDAP side of the mail-stack interop suite (test/interop/mailstack.test.ts): reading
-// a mail user's entry the way Dovecot and Postfix read it, and — while the API cannot yet
-// write mail users on LDAP — writing them straight into the harness's slapd the way
-// iRedAdmin does (reference/storage.md §6.3, §6.4), so the daemons' configuration is proven
-// either way. Its own ldapts client and DNs: nothing from lib/storage/ldap is reused, so a
+// a mail user's entry the way Dovecot and Postfix read it, and, for MAILSTACK_USERS=direct,
+// writing users straight into the harness's slapd the way iRedAdmin does (reference/storage.md
+// §6.3, §6.4), so the daemons' configuration is proven without the API as well. Its own ldapts client and DNs: nothing from lib/storage/ldap is reused, so a
 // defect there cannot hide here.
 
 import { Attribute, Change, EqualityFilter, OrFilter, type Entry } from 'ldapts';
 import { hashPassword, type PasswordScheme } from '#lib/auth/passwords';
 import type { SlapdInstance } from './slapd';
-import { withRootClient } from './slapd';
+import { entryRecord, withRootClient } from './slapd';
 
 /** enabledService of a new mail user, as iRedAdmin writes it (storage.md §6.3). */
-const USER_SERVICES = [
+export const USER_SERVICES = [
   'internal', 'doveadm', 'lib-storage', 'indexer-worker', 'dsync', 'quota-status', 'mail',
   'smtp', 'smtpsecured', 'smtptls', 'pop3', 'pop3secured', 'pop3tls', 'imap', 'imapsecured', 'imaptls',
   'managesieve', 'managesievesecured', 'managesievetls', 'sieve', 'sievesecured', 'sievetls',
@@ -38,28 +37,17 @@ export interface LdapMailAccount {
 
 const domainOf = (mail: string) => mail.slice(mail.lastIndexOf('@') + 1).toLowerCase();
 
-const withRoot = withRootClient;
-
-function flatten(entry: Entry): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(entry)) {
-    if (name === 'dn') continue;
-    const values = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
-    if (values.length > 0) out[name] = values;
-  }
-  return out;
-}
 
 /** The mail user entry (mail=<address>, anywhere below o=domains), attributes as strings. */
 export async function ldapMailUserEntry(slapd: SlapdInstance, mail: string): Promise<{ dn: string; attrs: Record<string, string[]> } | undefined> {
-  return withRoot(slapd, async (client) => {
+  return withRootClient(slapd, async (client) => {
     const { searchEntries } = await client.search(`o=domains,${slapd.suffix}`, {
       scope: 'sub',
       filter: new EqualityFilter({ attribute: 'mail', value: mail.toLowerCase() }),
       attributes: ['*'],
     });
-    const entry = searchEntries.find((e) => flatten(e).objectClass?.some((c) => c.toLowerCase() === 'mailuser'));
-    return entry ? { dn: entry.dn, attrs: flatten(entry) } : undefined;
+    const entry = searchEntries.find((e) => entryRecord(e).objectClass?.some((c) => c.toLowerCase() === 'mailuser'));
+    return entry ? { dn: entry.dn, attrs: entryRecord(entry) } : undefined;
   });
 }
 
@@ -77,7 +65,7 @@ export async function ldapMailAccount(slapd: SlapdInstance, mail: string): Promi
  * for `@domain`), for failure messages: DN and attributes, userPassword left out.
  */
 export async function describeLdapEntries(slapd: SlapdInstance, address: string): Promise<string> {
-  const entries = await withRoot(slapd, async (client) => {
+  const entries = await withRootClient(slapd, async (client) => {
     const { searchEntries } = await client.search(`o=domains,${slapd.suffix}`, {
       scope: 'sub',
       filter: new OrFilter({ filters: ['mail', 'shadowAddress'].map((attribute) => new EqualityFilter({ attribute, value: address.toLowerCase() })) }),
@@ -88,7 +76,7 @@ export async function describeLdapEntries(slapd: SlapdInstance, address: string)
   if (entries.length === 0) return `(no entry has mail or shadowAddress ${address})`;
   return entries
     .map((entry) => {
-      const { userPassword: _hidden, ...rest } = flatten(entry);
+      const { userPassword: _hidden, ...rest } = entryRecord(entry);
       return `${entry.dn} ${JSON.stringify(rest)}`;
     })
     .join('\n  ');
@@ -108,7 +96,7 @@ export function ldapDirectUsers(slapd: SlapdInstance, storageBaseDirectory: stri
   const userDn = (mail: string) => `mail=${mail.toLowerCase()},ou=Users,domainName=${domainOf(mail)},o=domains,${slapd.suffix}`;
   const domainDn = (domain: string) => `domainName=${domain},o=domains,${slapd.suffix}`;
   const today = () => String(Math.floor(Date.now() / 86_400_000));
-  const modify = (mail: string, changes: Change[]) => withRoot(slapd, (client) => client.modify(userDn(mail), changes));
+  const modify = (mail: string, changes: Change[]) => withRootClient(slapd, (client) => client.modify(userDn(mail), changes));
   const replace = (type: string, values: string[]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
   const remove = (type: string, values: string[]) => new Change({ operation: 'delete', modification: new Attribute({ type, values }) });
   const servicesOf = async (mail: string) => new Set(((await ldapMailUserEntry(slapd, mail))?.attrs.enabledService ?? []).map((s) => s.toLowerCase()));
@@ -120,8 +108,8 @@ export function ldapDirectUsers(slapd: SlapdInstance, storageBaseDirectory: stri
       const domain = domainOf(lower);
       const local = lower.slice(0, lower.lastIndexOf('@'));
       const hashed = [local[0], local[1] ?? '_', local[2] ?? '_'].map((c) => (c === '.' || c === '~' ? '_' : c));
-      const owner = await withRoot(slapd, async (client) => (await client.search(domainDn(domain), { scope: 'base', attributes: ['accountStatus', 'domainAliasName'] })).searchEntries[0]);
-      const ownerAttrs = owner ? flatten(owner) : {};
+      const owner = await withRootClient(slapd, async (client) => (await client.search(domainDn(domain), { scope: 'base', attributes: ['accountStatus', 'domainAliasName'] })).searchEntries[0]);
+      const ownerAttrs = owner ? entryRecord(owner) : {};
       const attributes: Record<string, string[]> = {
         objectClass: ['inetOrgPerson', 'mailUser', 'shadowAccount', 'amavisAccount'],
         mail: [lower],
@@ -142,7 +130,7 @@ export function ldapDirectUsers(slapd: SlapdInstance, storageBaseDirectory: stri
         ...(extra.mailboxFolder ? { mailboxFolder: [extra.mailboxFolder] } : {}),
         ...((ownerAttrs.accountStatus?.[0] ?? 'active').toLowerCase() !== 'active' ? { domainStatus: ['disabled'] } : {}),
       };
-      await withRoot(slapd, (client) => client.add(userDn(lower), attributes));
+      await withRootClient(slapd, (client) => client.add(userDn(lower), attributes));
     },
     async setPassword(mail: string, password: string): Promise<void> {
       await modify(mail, [replace('userPassword', [await hashPassword(password, 'SSHA512')]), replace('shadowLastChange', [today()])]);
@@ -164,7 +152,7 @@ export function ldapDirectUsers(slapd: SlapdInstance, storageBaseDirectory: stri
     async setAliases(mail: string, aliases: string[]): Promise<void> {
       const found = await ldapMailUserEntry(slapd, mail);
       // Keep the alias-domain shadow addresses; replace the per-user aliases.
-      const aliasDomains = new Set((await withRoot(slapd, async (client) => flatten((await client.search(domainDn(domainOf(mail)), { scope: 'base', attributes: ['domainAliasName'] })).searchEntries[0]!).domainAliasName ?? [])).map((d) => d.toLowerCase()));
+      const aliasDomains = new Set((await withRootClient(slapd, async (client) => entryRecord((await client.search(domainDn(domainOf(mail)), { scope: 'base', attributes: ['domainAliasName'] })).searchEntries[0]!).domainAliasName ?? [])).map((d) => d.toLowerCase()));
       const kept = (found?.attrs.shadowAddress ?? []).filter((a) => aliasDomains.has(domainOf(a)));
       await modify(mail, [replace('shadowAddress', [...new Set([...kept, ...aliases.map((a) => a.toLowerCase())])])]);
     },
@@ -178,7 +166,7 @@ export function ldapDirectUsers(slapd: SlapdInstance, storageBaseDirectory: stri
       await modify(mail, [replace('mtaTransport', transport ? [transport] : [])]);
     },
     async delete(mail: string): Promise<void> {
-      await withRoot(slapd, async (client) => {
+      await withRootClient(slapd, async (client) => {
         // Out of every alias's member list, then the entry itself (storage.md §6.3).
         const { searchEntries } = await client.search(`o=domains,${slapd.suffix}`, {
           scope: 'sub',

@@ -14,7 +14,7 @@ import { parseSettings } from '#lib/model/settings-codec';
 import { hashPassword } from '#lib/auth/passwords';
 import { ldapUserProbe, sqlUserProbe, type UserProbe } from './user-probe';
 import { seedMailbox as seedSqlMailbox, snapshot as sqlSnapshot, VMAIL_TABLES, type Harness } from './api';
-import { entryValues, firstValue, withRootClient } from './slapd';
+import { entryRecord, entryValues, firstValue, readEntryOrNone, searchOrNone, withRootClient } from './slapd';
 
 /** A domain as the tests look at it (the SQL `domain` row's meaning). */
 export interface DomainRecord {
@@ -264,16 +264,7 @@ function ldapProbe(h: Harness): Probe {
 
   const withClient = <T>(work: (client: Client) => Promise<T>) => withRootClient(slapd, work);
 
-  async function read(dn: string, attributes: string[] = ['*']): Promise<Entry | undefined> {
-    return withClient(async (client) => {
-      try {
-        return (await client.search(dn, { scope: 'base', attributes })).searchEntries[0];
-      } catch (error) {
-        if ((error as { code?: number }).code === 32) return undefined;
-        throw error;
-      }
-    });
-  }
+  const read = (dn: string, attributes?: string[]) => readEntryOrNone(slapd, dn, attributes);
 
   const search = (base: string, filter: EqualityFilter | AndFilter | PresenceFilter, attributes: string[], scope: 'one' | 'sub' = 'one') =>
     withClient(async (client) => (await client.search(base, { scope, filter, attributes })).searchEntries);
@@ -359,14 +350,7 @@ function ldapProbe(h: Harness): Probe {
       return rows.map((r) => ({ username: r.username, domain: r.domain, maildir: r.maildir, admin: r.admin, delete_date: dateOnly(r.delete_date) }));
     },
     async remnants(domain) {
-      const left = await withClient(async (client) => {
-        try {
-          return (await client.search(domainDn(domain), { scope: 'sub', attributes: ['1.1'] })).searchEntries.map((e) => e.dn);
-        } catch (error) {
-          if ((error as { code?: number }).code === 32) return [];
-          throw error;
-        }
-      });
+      const left = (await searchOrNone(slapd, domainDn(domain), { scope: 'sub', attributes: ['1.1'] })).map((e) => e.dn);
       const aliasOf = await search(`o=domains,${slapd.suffix}`, new EqualityFilter({ attribute: 'domainAliasName', value: domain }), ['1.1']);
       return [...left, ...aliasOf.map((e) => `alias domain of ${e.dn}`)];
     },
@@ -434,14 +418,7 @@ function ldapProbe(h: Harness): Probe {
       };
     },
     async aliasesIn(domain) {
-      const entries = await withClient(async (client) => {
-        try {
-          return (await client.search(`ou=Aliases,${domainDn(domain)}`, { scope: 'one', filter: new EqualityFilter({ attribute: 'objectClass', value: 'mailAlias' }), attributes: ['mail'] })).searchEntries;
-        } catch (error) {
-          if ((error as { code?: number }).code === 32) return [];
-          throw error;
-        }
-      });
+      const entries = await searchOrNone(slapd, `ou=Aliases,${domainDn(domain)}`, { scope: 'one', filter: new EqualityFilter({ attribute: 'objectClass', value: 'mailAlias' }), attributes: ['mail'] });
       return entries.map((e) => firstValue(e, 'mail')!).sort();
     },
     async deliveringTo(targets) {
@@ -464,10 +441,7 @@ function ldapProbe(h: Harness): Probe {
     },
     async ldapEntry(kind, address) {
       const entry = await read(kind === 'alias' ? aliasDn(address) : adminDn(address));
-      if (!entry) return undefined;
-      const out: Record<string, string[]> = {};
-      for (const name of Object.keys(entry)) if (name !== 'dn' && entryValues(entry, name).length > 0) out[name.toLowerCase()] = entryValues(entry, name);
-      return out;
+      return entry && entryRecord(entry, { lowerCaseNames: true });
     },
   };
 }
@@ -499,13 +473,9 @@ export async function seedMailbox(h: Harness, username: string, options: { quota
     amavisLocal: ['TRUE'],
   };
   if (options.quota) attributes.mailQuota = [String(options.quota * 1024 * 1024)];
-  const client = new Client({ url: slapd.url, timeout: 10_000 });
-  try {
-    await client.bind(slapd.rootDn, slapd.rootPassword);
+  await withRootClient(slapd, async (client) => {
     const domainEntry = (await client.search(`domainName=${domain},o=domains,${slapd.suffix}`, { scope: 'base', attributes: ['accountStatus'] })).searchEntries[0];
     if (firstValue(domainEntry, 'accountStatus') !== 'active') attributes.domainStatus = ['disabled'];
     await client.add(`mail=${username},ou=Users,domainName=${domain},o=domains,${slapd.suffix}`, attributes);
-  } finally {
-    await client.unbind().catch(() => undefined);
-  }
+  });
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { Client, type Entry } from 'ldapts';
+import { Client, type Entry, type SearchOptions } from 'ldapts';
 
 const execFileAsync = promisify(execFile);
 
@@ -496,4 +496,32 @@ export function entryValues(entry: Entry | undefined, name: string): string[] {
 /** The attribute's first value as text, if any. */
 export function firstValue(entry: Entry | undefined, name: string): string | undefined {
   return entryValues(entry, name)[0];
+}
+
+/** An entry as attribute name -> values as text, without the dn and the requested names it did not carry. */
+export function entryRecord(entry: Entry, options: { lowerCaseNames?: boolean } = {}): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const name of Object.keys(entry)) {
+    if (name === 'dn') continue;
+    const found = entryValues(entry, name);
+    if (found.length > 0) out[options.lowerCaseNames ? name.toLowerCase() : name] = found;
+  }
+  return out;
+}
+
+/** A search bound as the rootdn; [] when the base itself does not exist (noSuchObject, 32). */
+export function searchOrNone(slapd: SlapdInstance, base: string, options: SearchOptions): Promise<Entry[]> {
+  return withRootClient(slapd, async (client) => {
+    try {
+      return (await client.search(base, options)).searchEntries;
+    } catch (error) {
+      if ((error as { code?: number }).code === 32) return [];
+      throw error;
+    }
+  });
+}
+
+/** The entry at dn (bound as the rootdn), or undefined when there is none. */
+export async function readEntryOrNone(slapd: SlapdInstance, dn: string, attributes: string[] = ['*']): Promise<Entry | undefined> {
+  return (await searchOrNone(slapd, dn, { scope: 'base', attributes }))[0];
 }

@@ -9,7 +9,7 @@ import { Attribute, Change, Client, EqualityFilter, AndFilter, NotFilter, type E
 import type { Settings } from '#lib/model/settings-codec';
 import { serializeSettings } from '#lib/model/settings-codec';
 import type { Harness } from './api';
-import { entryValues, firstValue, withRootClient } from './slapd';
+import { entryRecord, entryValues, firstValue, readEntryOrNone, searchOrNone, withRootClient } from './slapd';
 
 /** A mail user in the SQL vocabulary (the vmail.mailbox row's meaning). */
 export interface MailUserRecord {
@@ -153,24 +153,8 @@ export function ldapUserProbe(h: Harness): UserProbe {
   const userDn = (u: string) => `mail=${u},ou=Users,${domainDn(u.split('@')[1]!)}`;
 
   const withClient = <T>(work: (client: Client) => Promise<T>) => withRootClient(slapd, work);
-  const read = (dn: string) =>
-    withClient(async (client) => {
-      try {
-        return (await client.search(dn, { scope: 'base', attributes: ['*'] })).searchEntries[0];
-      } catch (error) {
-        if ((error as { code?: number }).code === 32) return undefined;
-        throw error;
-      }
-    });
-  const search = (base: string, filter: EqualityFilter | AndFilter, attributes: string[]) =>
-    withClient(async (client) => {
-      try {
-        return (await client.search(base, { scope: 'sub', filter, attributes })).searchEntries;
-      } catch (error) {
-        if ((error as { code?: number }).code === 32) return [];
-        throw error;
-      }
-    });
+  const read = (dn: string) => readEntryOrNone(slapd, dn);
+  const search = (base: string, filter: EqualityFilter | AndFilter, attributes: string[]) => searchOrNone(slapd, base, { scope: 'sub', filter, attributes });
   const aliasDomainsOf = async (domain: string) => entryValues(await read(domainDn(domain)), 'domainAliasName').map((d) => d.toLowerCase());
 
   const toRecord = (entry: Entry): MailUserRecord => {
@@ -255,10 +239,7 @@ export function ldapUserProbe(h: Harness): UserProbe {
     },
     async ldapUserEntry(username) {
       const entry = await read(userDn(username));
-      if (!entry) return undefined;
-      const out: Record<string, string[]> = {};
-      for (const name of Object.keys(entry)) if (name !== 'dn' && entryValues(entry, name).length > 0) out[name.toLowerCase()] = entryValues(entry, name);
-      return out;
+      return entry && entryRecord(entry, { lowerCaseNames: true });
     },
   };
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, type Entry } from 'ldapts';
 import { startRoleFixture, type Role } from '../../support/roles';
 import { probe, seedMailbox, type Probe } from '../../support/probe';
-import { entryValues } from '../../support/slapd';
+import { entryValues, readEntryOrNone, withRootClient } from '../../support/slapd';
 import type { ApiClient, Harness } from '../../support/api';
 
 /**
@@ -59,26 +59,8 @@ describe('mailing lists on LDAP', { skip: process.env.TEST_BACKEND !== 'ldap' },
   const userDn = (mail: string) => `mail=${mail},ou=Users,${domainDn(mail.split('@')[1]!)}`;
   const externalsDn = (mail: string) => `memberOfGroup=${mail},ou=Externals,${domainDn(mail.split('@')[1]!)}`;
 
-  async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ url: h.ldap!.url, timeout: 10_000 });
-    try {
-      await client.bind(h.ldap!.rootDn, h.ldap!.rootPassword);
-      return await work(client);
-    } finally {
-      await client.unbind().catch(() => undefined);
-    }
-  }
-
-  async function read(dn: string): Promise<Entry | undefined> {
-    return withClient(async (client) => {
-      try {
-        return (await client.search(dn, { scope: 'base', attributes: ['*'] })).searchEntries[0];
-      } catch (error) {
-        if ((error as { code?: number }).code === 32) return undefined;
-        throw error;
-      }
-    });
-  }
+  const withClient = <T>(work: (client: Client) => Promise<T>) => withRootClient(h.ldap!, work);
+  const read = (dn: string) => readEntryOrNone(h.ldap!, dn);
 
   /** Sorted: LDAP keeps no order among an attribute's values. */
   const values = (entry: Entry | undefined, name: string) => entryValues(entry, name).sort();
