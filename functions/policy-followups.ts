@@ -9,8 +9,11 @@ import { getConfig } from '#lib/config';
 import { getStore } from '#lib/storage/open-store';
 import { resumePolicyFollowUps, type ResumeSummary } from '#lib/services/policy-followups';
 
+/** Up to 500 records a run (a bulk delete during an outage can leave hundreds). */
+const BATCHES_PER_RUN = 50;
+
 /** The scheduled event carries nothing the job needs. */
 export async function handler(): Promise<ResumeSummary> {
   const config = await getConfig();
-  return resumePolicyFollowUps(await getStore(config), { graceSeconds: config.policyFollowUpGraceSeconds });
+  return resumePolicyFollowUps(await getStore(config), { graceSeconds: config.policyFollowUpGraceSeconds, batches: BATCHES_PER_RUN });
 }

@@ -13,5 +13,5 @@ export const EXTRA_FUNCTIONS: ExtraFunction[] = [
   // A dead DNS server costs SPF_DNS_TIMEOUT_MS per lookup, so it gets more than the API's 29 s.
   { name: 'spf-refresh', events: [{ schedule: 'rate(1 hour)' }], settings: { timeout: 300, description: 'Refresh greylisting whitelists from the SPF/MX records of listed sender domains' } },
   // Policy rows (amavisd/iredapd) of account changes a lost connection cut off (iredadmin.policy_followups).
-  { name: 'policy-followups', events: [{ schedule: 'rate(15 minutes)' }], settings: { description: 'Finish the amavisd/iredapd follow-ups of interrupted account changes' } },
+  { name: 'policy-followups', events: [{ schedule: 'rate(15 minutes)' }], settings: { timeout: 120, description: 'Finish the amavisd/iredapd follow-ups of interrupted account changes' } },
 ];

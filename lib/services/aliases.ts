@@ -122,7 +122,7 @@ export async function deleteAlias(ctx: Context, mail: string): Promise<void> {
     await replaceDefaultGroup(tx, domain, mail);
     return true;
   }), (done) => done);
-  if (!existed) return;
+  if (existed === false) return;
   await logAction(ctx, { event: 'delete', domain, username: mail, msg: `Delete mail alias: ${mail}.` });
 }
 

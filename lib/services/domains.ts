@@ -9,7 +9,6 @@ import { deleteDateAfter } from '#lib/model/clock';
 import { assertNotBoth, readAccountStatus, readEmailList, readInt, readLanguage, readMegabytes, readNames, readOptionalEmail, readRelayhost, readText, readTimezone, readTransport, readYesNo } from '#lib/model/params';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
-import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
 import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 
 /** The vocabularies of pro-api-behaviour §1.6.1 and the API document. */
@@ -229,13 +228,10 @@ export async function deleteDomain(ctx: Context, domain: string): Promise<void> 
   const existed = await withPolicyFollowUp(
     ctx.store,
     { kind: 'forget', accounts: { domain } },
-    async () => (await transactionSurvivingLostCommit(
-      () => ctx.store.accounts.transaction((tx) => tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username })),
-      async () => !(await ctx.store.accounts.domains.get(domain)),
-    )) ?? true,
+    () => ctx.store.accounts.transaction((tx) => tx.domains.delete(domain, { deleteDate: deleteDateAfter(days), admin: caller.username })),
     (done) => done,
   );
-  if (!existed) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
+  if (existed === false) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
   await logAction(ctx, { event: 'delete', domain, msg: `Delete domain: ${domain}.` });
 }
 

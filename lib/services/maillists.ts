@@ -118,6 +118,6 @@ export async function deleteMailingList(ctx: Context, mail: string): Promise<voi
     await forgetDefaultList(tx, domain, mail);
     return true;
   }), (done) => done);
-  if (!existed) return;
+  if (existed === false) return;
   await logAction(ctx, { event: 'delete', domain, username: mail, msg: `Delete mailing list: ${mail}.` });
 }

@@ -12,6 +12,7 @@ import type { Context } from '#lib/http/context';
 import type { AccountStore, PolicyFollowUp, PolicyStore, Store } from '#lib/storage/store';
 import { ApiError, StorageUnavailableError } from '#lib/http/errors';
 import { describeError, log } from '#lib/log';
+import { isConnectionError } from '#lib/storage/sql/sql-helpers';
 
 /** Records finished per call: a backlog is worked off over several requests, never by one. */
 const BATCH = 10;
@@ -34,22 +35,46 @@ async function removeQuietly(store: Store, id: number): Promise<void> {
 /**
  * Runs an account change whose policy rows follow it: record, `change`, policy work, remove
  * the record. `happened` tells from the change's result whether accounts changed (a delete of
- * something already gone did not). A refusal removes the record; any other failure leaves it,
- * since the change may have committed unheard, for a later resume to judge. A failed policy
- * step fails the request and leaves the record too.
+ * something already gone did not). A refusal removes the record. A lost connection may have
+ * hidden a commit that landed: account storage, read again, decides (the result is then
+ * `undefined`: changed, details unknown); if it cannot tell, the error stands and the record
+ * stays for a later resume to judge. Once the accounts changed the request succeeds even if
+ * the policy work fails: the record stays, and the next write or the scheduled job finishes it.
  */
-export async function withPolicyFollowUp<T>(store: Store, followUp: PolicyFollowUp, change: () => Promise<T>, happened: (result: T) => boolean = () => true): Promise<T> {
+export async function withPolicyFollowUp<T>(store: Store, followUp: PolicyFollowUp, change: () => Promise<T>, happened: (result: T) => boolean = () => true): Promise<T | undefined> {
   const id = await store.followUps.add(followUp, nowSeconds());
-  let result: T;
+  let result: T | undefined;
   try {
     result = await change();
+    if (!happened(result)) {
+      await removeQuietly(store, id);
+      return result;
+    }
   } catch (error) {
-    if (error instanceof ApiError && !(error instanceof StorageUnavailableError)) await removeQuietly(store, id);
-    throw error;
+    if (error instanceof ApiError && !(error instanceof StorageUnavailableError)) {
+      await removeQuietly(store, id);
+      throw error;
+    }
+    if (!(await committedUnheard(store.accounts, followUp, error))) throw error;
   }
-  if (happened(result)) await applyPolicyFollowUp(store.policy, followUp);
+  try {
+    await applyPolicyFollowUp(store.policy, followUp);
+  } catch (error) {
+    log('warn', 'policy follow-up left for a later request', { id, ...describeError(error) });
+    return result;
+  }
   await removeQuietly(store, id);
   return result;
+}
+
+/** After a storage failure: did the account change commit all the same (its reply lost)? */
+async function committedUnheard(accounts: AccountStore, followUp: PolicyFollowUp, error: unknown): Promise<boolean> {
+  if (!(error instanceof StorageUnavailableError) && !isConnectionError(error)) return false;
+  try {
+    return await changeHappened(accounts, followUp);
+  } catch {
+    return false; // still unreachable: the first failure stands
+  }
 }
 
 async function accountExists(accounts: AccountStore, address: string): Promise<boolean> {
@@ -77,11 +102,22 @@ export interface ResumeSummary {
 /**
  * Finishes follow-ups recorded at least `graceSeconds` ago: the change happened -> the policy
  * work runs (again) and the record goes; it did not -> the record goes. A failure leaves the
- * record for the next attempt.
+ * record for the next attempt and, with `stopAtFailure`, ends the pass (a database that is down
+ * would otherwise cost its timeout once per record). `batches` passes of up to 10 records run
+ * while each finds a full batch.
  */
-export async function resumePolicyFollowUps(store: Store, options: { graceSeconds: number; now?: number }): Promise<ResumeSummary> {
+export async function resumePolicyFollowUps(store: Store, options: { graceSeconds: number; now?: number; stopAtFailure?: boolean; batches?: number }): Promise<ResumeSummary> {
   const summary: ResumeSummary = { finished: 0, dropped: 0, failed: 0 };
-  const due = await store.followUps.due((options.now ?? nowSeconds()) - options.graceSeconds, BATCH);
+  for (let pass = 0; pass < (options.batches ?? 1); pass++) {
+    const due = await store.followUps.due((options.now ?? nowSeconds()) - options.graceSeconds, BATCH);
+    const failedBefore = summary.failed;
+    await resumeRecords(store, due, summary, options.stopAtFailure ?? false);
+    if (due.length < BATCH || summary.failed > failedBefore) break;
+  }
+  return summary;
+}
+
+async function resumeRecords(store: Store, due: { id: number; followUp: PolicyFollowUp | undefined }[], summary: ResumeSummary, stopAtFailure: boolean): Promise<void> {
   for (const { id, followUp } of due) {
     try {
       if (!followUp) {
@@ -97,15 +133,18 @@ export async function resumePolicyFollowUps(store: Store, options: { graceSecond
     } catch (error) {
       summary.failed++;
       log('warn', 'policy follow-up not resumed', { id, ...describeError(error) });
+      if (stopAtFailure) return;
     }
   }
-  return summary;
 }
 
-/** Run first by each write that records follow-ups (one indexed SELECT when none is due); never fails the request. */
+/**
+ * Run by each write that records follow-ups, once its own checks have passed (one indexed
+ * SELECT when none is due); stops at the first failure and never fails the request.
+ */
 export async function resumeBeforeWrite(ctx: Context): Promise<void> {
   try {
-    await resumePolicyFollowUps(ctx.store, { graceSeconds: ctx.config.policyFollowUpGraceSeconds });
+    await resumePolicyFollowUps(ctx.store, { graceSeconds: ctx.config.policyFollowUpGraceSeconds, stopAtFailure: true });
   } catch (error) {
     log('warn', 'policy follow-ups not read', { requestId: ctx.req.requestId, ...describeError(error) });
   }

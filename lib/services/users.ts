@@ -14,7 +14,6 @@ import { checkPasswordPolicy, DEFAULT_PASSWORD_POLICY, effectivePolicy } from '#
 import { hashPassword, isAcceptedPasswordHash, parsePasswordScheme, stripPassword, toDovecotHash, verifyPassword } from '#lib/auth/passwords';
 import { isDuplicateKey } from '#lib/storage/sql/sql-helpers';
 import { logAction } from '#lib/services/admin-log';
-import { transactionSurvivingLostCommit } from '#lib/services/lost-commit';
 import { resumeBeforeWrite, withPolicyFollowUp } from '#lib/services/policy-followups';
 import { assignQuota } from '#lib/services/quota';
 import { newMaildir, parseMaildirParam, readMailboxFolder, readMailboxFormat, type MaildirLocation } from '#lib/services/maildir';
@@ -355,6 +354,7 @@ export async function updateUser(ctx: Context, mail: string): Promise<void> {
 export async function deleteUser(ctx: Context, mail: string): Promise<void> {
   const caller = requireCaller(ctx.caller);
   const days = clampKeepDays(caller, Number(ctx.req.route.days ?? '0'));
+  // Before the lookup: a delete of what is not there is still a write request that finishes others' work.
   await resumeBeforeWrite(ctx);
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) return; // deleting what is not there succeeds, as the original (sync tools rely on it)
@@ -363,18 +363,15 @@ export async function deleteUser(ctx: Context, mail: string): Promise<void> {
   const deleted = await withPolicyFollowUp(
     ctx.store,
     { kind: 'forget', accounts: { users: [mail] } },
-    async () => (await transactionSurvivingLostCommit(
-      () => ctx.store.accounts.transaction(async (tx) => {
-        const user = await tx.users.find(mail, { lock: true });
-        if (!user) return false;
-        assertMayChangeUser(caller, user, { deletes: true });
-        return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
-      }),
-      async () => !(await ctx.store.accounts.users.find(mail)),
-    )) ?? true,
+    () => ctx.store.accounts.transaction(async (tx) => {
+      const user = await tx.users.find(mail, { lock: true });
+      if (!user) return false;
+      assertMayChangeUser(caller, user, { deletes: true });
+      return tx.users.delete(mail, { deleteDate: deleteDateAfter(days), admin: caller.username });
+    }),
     (done) => done,
   );
-  if (!deleted) return;
+  if (deleted === false) return;
   await writeLog(ctx, mail, [{ event: 'delete', msg: `Delete user: ${mail}.` }]);
 }
 
@@ -385,23 +382,20 @@ export async function changeUserEmail(ctx: Context, mail: string, newMail: strin
   const caller: Caller = assertMayChangeAddress(ctx.caller, mail, newMail);
   if (!isAccountEmail(mail)) throw new ApiError('INVALID_OLD_EMAIL');
   if (!isAccountEmail(newMail)) throw new ApiError('INVALID_NEW_EMAIL');
-  await resumeBeforeWrite(ctx);
   const found = await ctx.store.accounts.users.find(mail);
   if (!found) throw new ApiError('OLD_EMAIL_NOT_EXIST');
   assertMayChangeUser(caller, found);
+  await resumeBeforeWrite(ctx);
   // Spam policy, wblist, throttle and greylisting follow the address (the original left them behind).
-  await withPolicyFollowUp(ctx.store, { kind: 'rename', from: mail, to: newMail }, () => transactionSurvivingLostCommit(
-    () => ctx.store.accounts.transaction(async (tx) => {
-      // Under the domain lock, so a concurrent create of the new address waits for us.
-      await tx.domains.lock(found.domain);
-      const user = await tx.users.find(mail, { lock: true });
-      if (!user) throw new ApiError('OLD_EMAIL_NOT_EXIST');
-      assertMayChangeUser(caller, user);
-      if (await tx.users.addressInUse(newMail)) throw new ApiError('NEW_EMAIL_ALREADY_EXISTS');
-      await tx.users.rename(mail, newMail);
-    }),
-    async () => !(await ctx.store.accounts.users.find(mail)) && (await ctx.store.accounts.users.find(newMail)) !== undefined,
-  ));
+  await withPolicyFollowUp(ctx.store, { kind: 'rename', from: mail, to: newMail }, () => ctx.store.accounts.transaction(async (tx) => {
+    // Under the domain lock, so a concurrent create of the new address waits for us.
+    await tx.domains.lock(found.domain);
+    const user = await tx.users.find(mail, { lock: true });
+    if (!user) throw new ApiError('OLD_EMAIL_NOT_EXIST');
+    assertMayChangeUser(caller, user);
+    if (await tx.users.addressInUse(newMail)) throw new ApiError('NEW_EMAIL_ALREADY_EXISTS');
+    await tx.users.rename(mail, newMail);
+  }));
   await writeLog(ctx, newMail, [{ event: 'update', msg: `Change email address of user: ${mail} -> ${newMail}.` }]);
 }
 
