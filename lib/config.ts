@@ -1,5 +1,5 @@
 import { ApiError } from '#lib/http/errors';
-import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/storage/ldap/password-form';
+import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/auth/password-schemes';
 
 /**
  * Configuration from environment variables (names fixed by the README, the deployment and

@@ -10,22 +10,9 @@ import bcrypt from 'bcryptjs';
 // @ts-ignore -- js-md4 ships no type declarations; the shape we use is typed below.
 import md4Module from 'js-md4';
 
-/** Schemes the API can write (values of DEFAULT_PASSWORD_SCHEME, as iRedAdmin names them). */
-export const WRITABLE_PASSWORD_SCHEMES = [
-  'SSHA512',
-  'SSHA',
-  'BCRYPT',
-  'SHA512-CRYPT',
-  'MD5',
-  'SHA512',
-  'PLAIN-MD5',
-  'PLAIN',
-  'CRAM-MD5',
-] as const;
-// NTLM is verified but not written: Dovecot 2.3.19 as packaged in Debian 12 answers
-// "Unknown scheme: NTLM", so a user given an NTLM hash could not log in to mail there.
+import { WRITABLE_PASSWORD_SCHEMES, type PasswordScheme } from '#lib/auth/password-schemes';
 
-export type PasswordScheme = (typeof WRITABLE_PASSWORD_SCHEMES)[number];
+export { WRITABLE_PASSWORD_SCHEMES, type PasswordScheme };
 
 /** What the iRedMail installer configures on Linux SQL and most LDAP servers. */
 export const DEFAULT_PASSWORD_SCHEME: PasswordScheme = 'SSHA512';

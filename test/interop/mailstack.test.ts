@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { ROUTES } from '#lib/http/routes';
 import { tableStatements, tablesOf } from '#lib/storage/sql/schema';
 import { hashPassword, WRITABLE_PASSWORD_SCHEMES, type PasswordScheme } from '#lib/auth/passwords';
-import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/storage/ldap/password-form';
+import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/auth/password-schemes';
 import { BACKEND, startHarness, type ApiClient, type Harness } from '../support/api';
 import { createBindAccount, daemonVersions, startMailStack, type MailStack, type MailStackTarget, type PostmapResult } from '../support/mailstack';
 import { describeLdapEntries, ldapDirectUsers, ldapMailAccount } from '../support/mailstack-ldap';

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { hashPassword, verifyPassword, WRITABLE_PASSWORD_SCHEMES } from '#lib/auth/passwords';
 import { ApiError } from '#lib/http/errors';
 import { ConfigError, configFromEnv } from '#lib/config';
-import { directoryPasswordForm, LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/storage/ldap/password-form';
+import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
+import { LDAP_UNSUPPORTED_WRITE_SCHEMES, LDAP_WRITABLE_PASSWORD_SCHEMES } from '#lib/auth/password-schemes';
 
 const PASSWORD = 'Form#Test1 é';
 const md5 = createHash('md5').update(PASSWORD, 'utf8').digest();

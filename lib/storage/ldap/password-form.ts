@@ -12,15 +12,7 @@
  * API's own login and verify_password keep working on what the LDAP stores write.
  */
 import { ApiError } from '#lib/http/errors';
-import { WRITABLE_PASSWORD_SCHEMES, type PasswordScheme } from '#lib/auth/passwords';
-
-/** DEFAULT_PASSWORD_SCHEME values whose hashes slapd cannot verify: refused with BACKEND=ldap. */
-export const LDAP_UNSUPPORTED_WRITE_SCHEMES: readonly PasswordScheme[] = ['PLAIN', 'CRAM-MD5'];
-
-/** The schemes the API can write on LDAP. */
-export const LDAP_WRITABLE_PASSWORD_SCHEMES: readonly PasswordScheme[] = WRITABLE_PASSWORD_SCHEMES.filter(
-  (scheme) => !LDAP_UNSUPPORTED_WRITE_SCHEMES.includes(scheme),
-);
+import { LDAP_UNSUPPORTED_WRITE_SCHEMES } from '#lib/auth/password-schemes';
 
 /** Dovecot names of modular-crypt schemes: the body is a crypt(3) string slapd's {CRYPT} reads. */
 const CRYPT_BODIES = new Set(['CRYPT', 'BLF-CRYPT', 'BCRYPT', 'SHA512-CRYPT', 'SHA256-CRYPT', 'MD5-CRYPT']);
