@@ -273,9 +273,10 @@ export class LdapUserStore implements UserStore {
     const changes = withDirectoryPassword(input);
     const replace = this.replacements('', { ...changes, name: undefined }, []);
     if (changes.name !== undefined && changes.name !== '') replace.cn = [changes.name];
-    if (Object.keys(replace).length === 0) return 0;
-    const touched = Object.keys(replace);
-    const users = await this.usersOf(domain, ['mail', ...touched, ...(changes.name === '' ? ['uid'] : [])], options.spareGlobalAdmins ? not(eq('domainGlobalAdmin', 'yes')) : undefined);
+    // An empty name is written per user below: a change too, and cn must be read for its undo.
+    const touched = [...Object.keys(replace), ...(changes.name === '' ? ['cn', 'uid'] : [])];
+    if (touched.length === 0) return 0;
+    const users = await this.usersOf(domain, ['mail', ...touched], options.spareGlobalAdmins ? not(eq('domainGlobalAdmin', 'yes')) : undefined);
     await this.ctx.session.write((writer) =>
       // Paged search above, bounded parallel modifies here: 100,000 users stay cheap on memory and slapd.
       inBatches(users, BATCH, async (user) => {

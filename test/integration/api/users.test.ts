@@ -591,6 +591,10 @@ describe(`user API (${process.env.TEST_BACKEND ?? 'embedded'})`, () => {
     assert.ok((await p.mailUsers('bulk.test')).every((u) => u.active === 1));
     if (!onLdap) assert.deepEqual((await forwardingRows({ address: 'b1@bulk.test' })).map((r) => r.active), [1]);
     assert.deepEqual((await admin.put('/api/users/nowhere.test', { name: 'x' })).body, ok, 'a missing domain: success, nothing written');
+    // An empty name alone is a change too: SQL stores it empty, LDAP (inetOrgPerson needs a cn) the local part.
+    assert.deepEqual((await admin.put('/api/users/bulk.test', { name: '' })).body, ok);
+    const names = (await p.mailUsers('bulk.test')).map((u) => [u.username, u.name]);
+    assert.deepEqual(names, ['b1', 'b2', 'b3'].map((local) => [`${local}@bulk.test`, onLdap ? local : '']));
   });
 
   test('verify_password: exact replies for user and admin', async () => {
