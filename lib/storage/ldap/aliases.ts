@@ -27,16 +27,14 @@ import { domainOf } from '#lib/model/addresses';
 import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
 import { and, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
 import { aliasDomainAddresses } from '#lib/storage/ldap/alias-domain-addresses';
-import { inBatches, isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
+import { isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
+import { moveReferences } from '#lib/storage/ldap/references';
 import { addressInUse } from '#lib/storage/ldap/address-in-use';
 
 const ALIAS_ATTRIBUTES = ['mail', 'cn', 'accessPolicy', 'accountStatus', 'expiredDate', 'createTimestamp', 'modifyTimestamp'];
 const ALIAS_SERVICES = ['mail', 'deliver'];
 const NEVER_EXPIRES = '9999-12-31T00:00:00';
-const BATCH = 16;
-
-/** Entries whose mail or shadowAddress makes an address taken (catch-alls have no local part; externals are not accounts). */
 
 /** Code-point order, as the SQL store sorts (Python's sorted()). */
 function sorted(values: Iterable<string>): string[] {
@@ -202,7 +200,7 @@ export class LdapAliasStore implements AliasStore {
       const entry = await this.read(address, ['*']);
       if (!entry) return false;
       await writer.delete(entry);
-      await this.moveReferences(writer, address, undefined);
+      await moveReferences(this.ctx, writer, address, undefined);
       return true;
     });
   }
@@ -229,38 +227,7 @@ export class LdapAliasStore implements AliasStore {
         throw error;
       });
       await writer.delete(entry);
-      await this.moveReferences(writer, from, to);
-    });
-  }
-
-  /**
-   * Every other entry naming `from` as a delivery target (mailForwardingAddress), a moderator
-   * (listModerator) or an external list member (mail of a mailExternalUser): the value becomes
-   * `to`, or goes when `to` is undefined. An externals entry left without addresses goes too.
-   */
-  private async moveReferences(writer: LdapWriter, from: string, to: string | undefined): Promise<void> {
-    const externals = and(objectClass('mailExternalUser'), eq('mail', from));
-    const referring = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'sub',
-      filter: or(eq('mailForwardingAddress', from), eq('listModerator', from), externals),
-      attributes: ['*'],
-      paged: true,
-    });
-    await inBatches(referring, BATCH, async (entry) => {
-      const isExternal = entry.includes('objectClass', 'mailExternalUser');
-      const changes: { delete: Record<string, string[]>; add: Record<string, string[]> } = { delete: {}, add: {} };
-      for (const attribute of isExternal ? ['mail'] : ['mailForwardingAddress', 'listModerator']) {
-        const stored = entry.values(attribute).filter((value) => value.toLowerCase() === from);
-        if (stored.length === 0) continue;
-        changes.delete[attribute] = stored;
-        // An entry that already names the new address keeps that one value.
-        if (to !== undefined && !entry.includes(attribute, to)) changes.add[attribute] = [to];
-      }
-      if (isExternal && to === undefined && entry.values('mail').every((value) => value.toLowerCase() === from)) {
-        await writer.delete(entry);
-        return;
-      }
-      await writer.modify(entry.dn, changes, entry);
+      await moveReferences(this.ctx, writer, from, to);
     });
   }
 }

@@ -25,6 +25,7 @@ import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/clien
 import { and, anyOf, contains, eq, not, objectClass, or, type Filter } from '#lib/storage/ldap/filter';
 import { daysSinceEpoch, inBatches, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
+import { moveReferences } from '#lib/storage/ldap/references';
 import { aliasDomainsOf, shadowAddressesIn } from '#lib/storage/ldap/alias-domain-addresses';
 import { domainsAdministeredBy } from '#lib/storage/ldap/identities';
 import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
@@ -33,14 +34,6 @@ import { homeDirectory, isActiveEntry, isGlobalAdminEntry, isOn, MB, newUserEntr
 import { addressInUse } from '#lib/storage/ldap/address-in-use';
 
 const BATCH = 16;
-
-/** Entries whose mail or shadowAddress makes an address taken (the catch-all has no local part). */
-
-/** Attributes of other entries that name an address (delete drops the value, rename moves it). */
-const REFERRING_ATTRIBUTES = [
-  'mailForwardingAddress', 'listModerator', 'listOwner', 'domainAdmin',
-  'userSenderBccAddress', 'userRecipientBccAddress', 'domainSenderBccAddress', 'domainRecipientBccAddress',
-];
 
 /** enabledService values to add or delete, or nothing. */
 function services(values: string[] | false | undefined | ''): Record<string, string[]> {
@@ -355,7 +348,7 @@ export class LdapUserStore implements UserStore {
       const entry = await this.read(username, ['*']);
       if (!entry) return false;
       await writer.delete(entry);
-      await this.moveReferences(writer, username, undefined);
+      await moveReferences(this.ctx, writer, username, undefined);
       // The maildir stays on disk: recorded so iRedAdmin's cron job can remove it later.
       const maildir = entry.first('homeDirectory');
       if (maildir) await recordDeletedMailboxes(this.ctx, writer, [{ username, domain: domainOf(username), maildir }], options);
@@ -393,38 +386,8 @@ export class LdapUserStore implements UserStore {
         throw error;
       }
       await writer.delete(entry);
-      await this.moveReferences(writer, from, to);
+      await moveReferences(this.ctx, writer, from, to);
       await renameMailboxUsage(this.ctx, from, to);
-    });
-  }
-
-  /**
-   * Every entry naming `from` (as a delivery target, moderator, owner, BCC address, domain
-   * admin): the value becomes `to`, or goes when `to` is undefined.
-   */
-  private async moveReferences(writer: LdapWriter, from: string, to: string | undefined): Promise<void> {
-    const referring = await this.connection.search(this.ctx.dit.domainsBase, {
-      scope: 'sub',
-      filter: or(...REFERRING_ATTRIBUTES.map((attribute) => eq(attribute, from))),
-      attributes: ['mail', ...REFERRING_ATTRIBUTES],
-      paged: true,
-    });
-    await inBatches(referring, BATCH, async (entry) => {
-      // A catch-all left without targets goes, as DomainStore.setCatchall does with an empty list.
-      const isCatchall = (entry.first('mail') ?? '').startsWith('@');
-      if (isCatchall && to === undefined && storedMatching(entry, 'mailForwardingAddress', [from]).length === entry.values('mailForwardingAddress').length) {
-        const whole = await this.connection.read(entry.dn, ['*']);
-        if (whole) await writer.delete(whole);
-        return;
-      }
-      const changes: { delete: Record<string, string[]>; add: Record<string, string[]> } = { delete: {}, add: {} };
-      for (const attribute of REFERRING_ATTRIBUTES) {
-        const stored = storedMatching(entry, attribute, [from]);
-        if (stored.length === 0) continue;
-        changes.delete[attribute] = stored;
-        if (to !== undefined && !entry.includes(attribute, to)) changes.add[attribute] = [to];
-      }
-      await writer.modify(entry.dn, changes, entry);
     });
   }
 }

@@ -173,6 +173,17 @@ describe('mailing lists on LDAP', { skip: process.env.TEST_BACKEND !== 'ldap' },
     assert.deepEqual(await postfixExpands('staff@mine.test'), ['alice@mine.test', 'bob@mine.test', 'ext@elsewhere.test']);
   });
 
+  test("a user of another domain on the list follows its change_email, and its delete takes it off (and the externals entry with its last address)", async () => {
+    await seedMailbox(h, 'dave@theirs.test');
+    assert.deepEqual((await admin.post('/api/maillist/outside@mine.test', { members: 'dave@theirs.test' })).body, { _success: true });
+    assert.deepEqual((await admin.post('/api/user/dave@theirs.test/change_email/dan@theirs.test')).body, { _success: true });
+    assert.deepEqual(values(await read(externalsDn('outside@mine.test')), 'mail'), ['dan@theirs.test']);
+    assert.deepEqual(await postfixExpands('outside@mine.test'), ['dan@theirs.test']);
+    assert.deepEqual((await admin.delete('/api/user/dan@theirs.test')).body, { _success: true });
+    assert.equal(await read(externalsDn('outside@mine.test')), undefined);
+    assert.deepEqual((await admin.get('/api/maillist/outside@mine.test')).body._data.members, []);
+  });
+
   test('PUT refusals: missing list, conflicting parameters, bad member or policy — nothing changed', async () => {
     const before = await p.snapshot();
     const cases: [string, Record<string, string>, string][] = [
