@@ -93,8 +93,6 @@ export interface MailingListStore {
   count(domain: string): Promise<number>;
   /** True when a user, alias or list has the address as its mail or shadowAddress. */
   addressInUse(address: string): Promise<boolean>;
-  /** True when the address is a mail user (its own entry, not a shadow address). */
-  isMailUser(address: string): Promise<boolean>;
   /** The list entry (with a shadowAddress per alias domain) and its members. */
   create(list: NewMailingList, members: string[]): Promise<void>;
   update(mail: string, changes: MailingListChanges): Promise<void>;

@@ -102,10 +102,6 @@ export class LdapMailingListStore implements MailingListStore {
     return addressInUse(this.ctx, address);
   }
 
-  async isMailUser(address: string): Promise<boolean> {
-    return (await this.connection.read(this.ctx.dit.userDn(address), ['1.1'], objectClass('mailUser'))) !== undefined;
-  }
-
   async create(list: NewMailingList, members: string[]): Promise<void> {
     const { mail } = list;
     await this.ctx.session.write(async (writer) => {
@@ -151,15 +147,12 @@ export class LdapMailingListStore implements MailingListStore {
 
   /** Users of the list's domain get memberOfGroup; every other address goes to the externals entry. */
   private async writeMembers(writer: LdapWriter, list: string, members: string[], domainDisabled: boolean): Promise<void> {
-    const internal: string[] = [];
     const external: string[] = [];
-    for (const member of members) {
-      if (domainOf(member) === domainOf(list) && (await this.isMailUser(member))) internal.push(member);
-      else external.push(member);
-    }
-    await inBatches(internal, BATCH, async (member) => {
-      const user = await this.connection.read(this.ctx.dit.userDn(member), ['memberOfGroup'], objectClass('mailUser'));
-      if (user && !user.includes('memberOfGroup', list)) await writer.modify(user.dn, { add: { memberOfGroup: [list] } }, user);
+    // One read per member both tells a user of the list's domain and gives what its change needs.
+    await inBatches(members, BATCH, async (member) => {
+      const user = domainOf(member) === domainOf(list) ? await this.connection.read(this.ctx.dit.userDn(member), ['memberOfGroup'], objectClass('mailUser')) : undefined;
+      if (!user) external.push(member);
+      else if (!user.includes('memberOfGroup', list)) await writer.modify(user.dn, { add: { memberOfGroup: [list] } }, user);
     });
     if (external.length === 0) return;
     const dn = this.externalsDn(list);

@@ -15,7 +15,6 @@ export const sqlMailingLists: MailingListStore = {
   get: refuse,
   count: refuse,
   addressInUse: refuse,
-  isMailUser: refuse,
   create: refuse,
   update: refuse,
   addMembers: refuse,
