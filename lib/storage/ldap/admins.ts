@@ -21,7 +21,7 @@ import { objectClass } from '#lib/storage/ldap/filter';
 import { decodeAccountSetting, encodeAccountSetting } from '#lib/storage/ldap/account-setting';
 import { daysSinceEpoch, isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import { LdapDomainStore } from '#lib/storage/ldap/domains';
-import { domainsAdministeredBy } from '#lib/storage/ldap/identities';
+import { domainsAdministeredBy } from '#lib/storage/ldap/domain-admins';
 import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
 
 const ADMIN_ATTRIBUTES = ['cn', 'preferredLanguage', 'accountStatus', 'domainGlobalAdmin', 'accountSetting', 'disabledService', 'shadowLastChange', 'expiredDate', 'createTimestamp', 'modifyTimestamp'];

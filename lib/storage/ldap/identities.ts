@@ -18,6 +18,7 @@ import { domainOf } from '#lib/model/addresses';
 import type { LdapEntry } from '#lib/storage/ldap/client';
 import { and, eq, objectClass } from '#lib/storage/ldap/filter';
 import type { LdapContext } from '#lib/storage/ldap/context';
+import { domainsAdministeredBy } from '#lib/storage/ldap/domain-admins';
 import { LdapAdminStore } from '#lib/storage/ldap/admins';
 
 const IDENTITY_ATTRIBUTES = ['userPassword', 'accountStatus', 'domainGlobalAdmin', 'enabledService'];
@@ -34,17 +35,6 @@ function active(entry: LdapEntry | undefined): boolean {
 function isAddress(username: string): boolean {
   const at = username.indexOf('@');
   return at > 0 && at === username.lastIndexOf('@') && at < username.length - 1;
-}
-
-/** Domains whose domainAdmin names the address, sorted (also read by the admin store). */
-export async function domainsAdministeredBy(ctx: LdapContext, username: string): Promise<string[]> {
-  const entries = await ctx.session.connection.search(ctx.dit.domainsBase, {
-    scope: 'one',
-    filter: and(objectClass('mailDomain'), eq('domainAdmin', username)),
-    attributes: ['domainName'],
-    paged: true,
-  });
-  return [...new Set(entries.map((entry) => (entry.first('domainName') ?? '').toLowerCase()).filter(Boolean))].sort();
 }
 
 export class LdapIdentityStore implements IdentityStore {

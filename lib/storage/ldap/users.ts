@@ -27,7 +27,7 @@ import { daysSinceEpoch, inBatches, type LdapContext } from '#lib/storage/ldap/c
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
 import { moveReferences } from '#lib/storage/ldap/references';
 import { aliasDomainsOf, shadowAddressesIn } from '#lib/storage/ldap/alias-domain-addresses';
-import { domainsAdministeredBy } from '#lib/storage/ldap/identities';
+import { domainsAdministeredBy } from '#lib/storage/ldap/domain-admins';
 import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
 import { forgetMailboxUsage, mailboxUsage, recordDeletedMailboxes, renameMailboxUsage } from '#lib/storage/ldap/iredadmin-rows';
 import { homeDirectory, isActiveEntry, isGlobalAdminEntry, isOn, MB, newUserEntry, serviceOf, toMailUser, USER_ATTRIBUTES, DEFAULT_MAILBOX_FOLDER, DEFAULT_MAILBOX_FORMAT } from '#lib/storage/ldap/user-entry';
