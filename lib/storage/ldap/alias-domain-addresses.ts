@@ -12,8 +12,10 @@ import type { LdapContext } from '#lib/storage/ldap/context';
 /** The alias domains of a primary domain, lower case and sorted (none when the domain does not exist). */
 export async function aliasDomainsOf(ctx: LdapContext, domain: string): Promise<string[]> {
   const entry = await ctx.session.connection.read(ctx.dit.domainDn(domain), ['domainAliasName'], objectClass('mailDomain'));
-  return [...new Set((entry?.values('domainAliasName') ?? []).map((name) => name.toLowerCase()))].sort();
+  return entry ? lowerSorted(entry.values('domainAliasName')) : [];
 }
+
+const lowerSorted = (names: string[]) => [...new Set(names.map((name) => name.toLowerCase()))].sort();
 
 /** `<local>@<alias domain>` for each alias domain of the address's domain. */
 export function shadowAddressesIn(mail: string, aliasDomains: readonly string[]): string[] {
@@ -21,7 +23,13 @@ export function shadowAddressesIn(mail: string, aliasDomains: readonly string[])
   return aliasDomains.map((aliasDomain) => `${local}@${aliasDomain}`);
 }
 
-/** The shadowAddress values a new account at `mail` needs for its domain's alias domains. */
-export async function aliasDomainAddresses(ctx: LdapContext, mail: string): Promise<string[]> {
-  return shadowAddressesIn(mail, await aliasDomainsOf(ctx, domainOf(mail)));
+/**
+ * What a new account at `mail` takes from its domain, in one read of the domain entry: a
+ * shadowAddress per alias domain, and whether it is written with domainStatus=disabled.
+ * Undefined when the domain does not exist.
+ */
+export async function newAccountDomainState(ctx: LdapContext, mail: string): Promise<{ shadowAddresses: string[]; domainDisabled: boolean } | undefined> {
+  const entry = await ctx.session.connection.read(ctx.dit.domainDn(domainOf(mail)), ['domainAliasName', 'accountStatus'], objectClass('mailDomain'));
+  if (!entry) return undefined;
+  return { shadowAddresses: shadowAddressesIn(mail, lowerSorted(entry.values('domainAliasName'))), domainDisabled: (entry.first('accountStatus') ?? '').toLowerCase() !== 'active' };
 }

@@ -26,7 +26,7 @@ import { ApiError } from '#lib/http/errors';
 import { domainOf } from '#lib/model/addresses';
 import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
 import { and, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
-import { aliasDomainAddresses } from '#lib/storage/ldap/alias-domain-addresses';
+import { newAccountDomainState } from '#lib/storage/ldap/alias-domain-addresses';
 import { isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
 import { moveReferences } from '#lib/storage/ldap/references';
@@ -124,11 +124,6 @@ export class LdapAliasStore implements AliasStore {
     return addressInUse(this.ctx, address);
   }
 
-  private async domainDisabled(domain: string): Promise<boolean> {
-    const entry = await this.connection.read(this.ctx.dit.domainDn(domain), ['accountStatus'], objectClass('mailDomain'));
-    return (entry?.first('accountStatus') ?? '').toLowerCase() !== 'active';
-  }
-
   async create(alias: NewAlias, members: string[]): Promise<void> {
     assertPolicySupported(alias.accesspolicy);
     await this.ctx.session.write(async (writer) => {
@@ -151,9 +146,9 @@ export class LdapAliasStore implements AliasStore {
     };
     if (state.name) attributes.cn = [state.name];
     if (state.members.length > 0) attributes.mailForwardingAddress = sorted(state.members);
-    const shadow = await aliasDomainAddresses(this.ctx, address);
-    if (shadow.length > 0) attributes.shadowAddress = shadow;
-    if (await this.domainDisabled(domainOf(address))) attributes.domainStatus = ['disabled'];
+    const domainState = await newAccountDomainState(this.ctx, address);
+    if (domainState?.shadowAddresses.length) attributes.shadowAddress = domainState.shadowAddresses;
+    if (!domainState || domainState.domainDisabled) attributes.domainStatus = ['disabled'];
     return attributes;
   }
 

@@ -22,7 +22,7 @@ import { domainOf } from '#lib/model/addresses';
 import { LDAP_RESULT, resultCode, type LdapEntry } from '#lib/storage/ldap/client';
 import { escapeRdnValue } from '#lib/storage/ldap/dn';
 import { and, eq, not, objectClass, or } from '#lib/storage/ldap/filter';
-import { aliasDomainAddresses } from '#lib/storage/ldap/alias-domain-addresses';
+import { newAccountDomainState } from '#lib/storage/ldap/alias-domain-addresses';
 import { inBatches, isoFromGeneralizedTime, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
 import { addressInUse } from '#lib/storage/ldap/address-in-use';
@@ -65,9 +65,9 @@ export class LdapMailingListStore implements MailingListStore {
     return this.connection.search(this.ctx.dit.domainsBase, { scope: 'sub', filter: and(cls, eq('memberOfGroup', list)), attributes, paged: true });
   }
 
-  private async domainDisabled(domain: string): Promise<boolean> {
-    const entry = await this.connection.read(this.ctx.dit.domainDn(domain), ['accountStatus'], objectClass('mailDomain'));
-    return (entry?.first('accountStatus') ?? '').toLowerCase() !== 'active';
+  /** Whether the list's domain is disabled (or gone): its new entries then carry domainStatus=disabled. */
+  private async domainDisabled(list: string): Promise<boolean> {
+    return (await newAccountDomainState(this.ctx, list))?.domainDisabled ?? true;
   }
 
   async get(mail: string): Promise<MailingList | undefined> {
@@ -105,7 +105,8 @@ export class LdapMailingListStore implements MailingListStore {
   async create(list: NewMailingList, members: string[]): Promise<void> {
     const { mail } = list;
     await this.ctx.session.write(async (writer) => {
-      const disabled = await this.domainDisabled(domainOf(mail));
+      const domainState = await newAccountDomainState(this.ctx, mail);
+      const disabled = domainState?.domainDisabled ?? true;
       const attributes: Record<string, string[]> = {
         objectClass: ['mailList'],
         mail: [mail],
@@ -114,8 +115,7 @@ export class LdapMailingListStore implements MailingListStore {
         enabledService: LIST_SERVICES,
       };
       if (list.name) attributes.cn = [list.name];
-      const shadow = await aliasDomainAddresses(this.ctx, mail);
-      if (shadow.length > 0) attributes.shadowAddress = shadow;
+      if (domainState?.shadowAddresses.length) attributes.shadowAddress = domainState.shadowAddresses;
       if (disabled) attributes.domainStatus = ['disabled'];
       try {
         await writer.add(this.ctx.dit.groupDn(mail), attributes);
@@ -141,7 +141,7 @@ export class LdapMailingListStore implements MailingListStore {
   async addMembers(mail: string, members: string[]): Promise<void> {
     if (members.length === 0) return;
     await this.ctx.session.write(async (writer) => {
-      await this.writeMembers(writer, mail, members, await this.domainDisabled(domainOf(mail)));
+      await this.writeMembers(writer, mail, members, await this.domainDisabled(mail));
     });
   }
 

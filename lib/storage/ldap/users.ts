@@ -26,7 +26,7 @@ import { and, anyOf, contains, eq, not, objectClass, or, type Filter } from '#li
 import { daysSinceEpoch, inBatches, type LdapContext } from '#lib/storage/ldap/context';
 import type { LdapWriter } from '#lib/storage/ldap/transaction';
 import { moveReferences } from '#lib/storage/ldap/references';
-import { aliasDomainsOf, shadowAddressesIn } from '#lib/storage/ldap/alias-domain-addresses';
+import { aliasDomainsOf, newAccountDomainState, shadowAddressesIn } from '#lib/storage/ldap/alias-domain-addresses';
 import { domainsAdministeredBy } from '#lib/storage/ldap/domain-admins';
 import { directoryPasswordForm } from '#lib/storage/ldap/password-form';
 import { forgetMailboxUsage, mailboxUsage, recordDeletedMailboxes, renameMailboxUsage } from '#lib/storage/ldap/iredadmin-rows';
@@ -202,12 +202,9 @@ export class LdapUserStore implements UserStore {
     // Before anything is read or written: a hash slapd cannot verify is refused outright.
     const user = { ...input, passwordHash: directoryPasswordForm(input.passwordHash) };
     const { dit } = this.ctx;
-    const [aliasDomains, owner] = await Promise.all([
-      aliasDomainsOf(this.ctx, user.domain),
-      this.connection.read(dit.domainDn(user.domain), ['accountStatus'], objectClass('mailDomain')),
-    ]);
-    if (!owner) throw new ApiError('INVALID_DOMAIN_NAME');
-    const attributes = newUserEntry(user, { shadowAddresses: shadowAddressesIn(user.username, aliasDomains), domainDisabled: !isActiveEntry(owner) });
+    const domainState = await newAccountDomainState(this.ctx, user.username);
+    if (!domainState) throw new ApiError('INVALID_DOMAIN_NAME');
+    const attributes = newUserEntry(user, domainState);
     await this.ctx.session.write(async (writer) => {
       try {
         await writer.add(dit.userDn(user.username), attributes);
